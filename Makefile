@@ -1,0 +1,122 @@
+# expomatch: build, test, run, install.
+# `make` builds bin/expomatchd, bin/expomatch-cli and the benchmark tools.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+PYTHON ?= /usr/bin/python3
+BUILD ?= build
+BIN ?= bin
+
+PKGS := libevent hiredis msgpack libcrypto jansson icu-uc icu-i18n
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Debian 12's msgpack.pc names the library msgpackc already; nothing else needed.
+
+OPT ?= -O2 -g
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CPPFLAGS += -D_GNU_SOURCE -DEM_PREFIX='"$(PREFIX)"' -Idaemon -Iproto -I$(BUILD)/gen
+CFLAGS ?=
+CFLAGS += -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS) $(SAN)
+LDFLAGS += $(SAN)
+LDLIBS += $(PKG_LIBS) -lm
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+CPPFLAGS += -DEM_VERSION='"$(VERSION)"'
+
+# Generated sources: ISO code tables from iso-codes, the Redis function
+# library embedded as a string.
+GEN := $(BUILD)/gen/isocodes.c $(BUILD)/gen/functions_lua.c
+GEN_OBJ := $(GEN:$(BUILD)/gen/%.c=$(BUILD)/gen/%.o)
+
+DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(GEN_OBJ)
+PROTO_SRC := $(wildcard proto/*.c)
+PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/%.o)
+CLIENT_COMMON_SRC := $(filter-out clients/cli.c clients/loadgen.c,$(wildcard clients/*.c))
+
+BINS := $(BIN)/expomatchd $(BIN)/expomatch-cli $(BIN)/expomatch-bench
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps run test unit integration ci asan valgrind install clean bench fmt
+all: $(BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/gen/isocodes.c: tools/gen_isocodes.py
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/gen_isocodes.py /usr/share/iso-codes/json > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/functions_lua.c: daemon/functions.lua tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh em_functions_lua $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# Generated headers must exist before anything that includes them compiles.
+$(DAEMON_SRC:%.c=$(BUILD)/%.o): | $(GEN)
+
+$(BUILD)/libproto.a: $(PROTO_OBJ)
+	$(AR) rcs $@ $^
+
+$(BIN)/expomatchd: $(BUILD)/daemon/main.o $(DAEMON_OBJ) $(BUILD)/libproto.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/expomatch-cli: $(BUILD)/clients/cli.o $(BUILD)/daemon/xmalloc.o $(BUILD)/libproto.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/expomatch-bench: $(BUILD)/tests/bench/rpcbench.o $(BUILD)/daemon/xmalloc.o $(BUILD)/libproto.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(DAEMON_OBJ) $(BUILD)/libproto.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+deps:
+	@sh scripts/deps.sh
+
+run: deps all
+	@sh scripts/run.sh
+
+unit: $(UNIT_BINS)
+	@sh tests/unit/run.sh $(UNIT_BINS)
+
+integration: all
+	$(PYTHON) -m pytest -q tests/integration
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@sh tests/run.sh
+
+# The longer checks; later issues add sanitizer, valgrind, fuzz and fault runs.
+ci: deps
+	@sh .ci/checks.sh
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT='-O1 -g' \
+	  SAN='-fsanitize=address,undefined -fno-omit-frame-pointer' \
+	  BIN=bin-asan all
+
+bench: all
+	@sh tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/expomatch $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 755 bin/expomatchd bin/expomatch-cli $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 config/expomatchd.conf $(DESTDIR)$(PREFIX)/share/expomatch/
+	install -m 644 config/expomatchd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
+
+fmt:
+	clang-format -i daemon/*.c daemon/*.h proto/*.c proto/*.h clients/*.c tests/unit/*.c tests/bench/*.c
+
+clean:
+	rm -rf build build-asan bin bin-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,328 @@
+/* server.c: listeners, the connection list, housekeeping timeouts, the
+ * flush list and graceful shutdown. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "xmalloc.h"
+
+struct server *srv_global;
+
+#define CRON_MS 200
+
+uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int64_t now_unix(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* Runs after the callbacks of this loop turn: one write per connection for
+ * all the replies that completed meanwhile. */
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = arg;
+    while (s->flush_head) {
+        struct conn *c = s->flush_head;
+        s->flush_head = c->flush_next;
+        c->flush_next = NULL;
+        conn_flush_queued(c);
+    }
+}
+
+void server_queue_flush(struct server *s, struct conn *c)
+{
+    c->flush_next = s->flush_head;
+    s->flush_head = c;
+    event_active(s->ev_flush, 0, 0);
+}
+
+static void maybe_finish_shutdown(struct server *s)
+{
+    if (s->shutting_down && s->nconns == 0)
+        event_base_loopexit(s->base, NULL);
+}
+
+void server_conn_freed(struct server *s, struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+}
+
+/* Refuses a connection over maxclients with one `unavailable` response. */
+static void reject_conn(int fd)
+{
+    static const char msg[] = "too many connections (maxclients)";
+    unsigned char reply[128];
+    size_t n = 0;
+    reply[n++] = 0x94; /* [1, 0, {code, message}, nil] */
+    reply[n++] = 0x01;
+    reply[n++] = 0x00;
+    reply[n++] = 0x82;
+    reply[n++] = 0xa4;
+    memcpy(reply + n, "code", 4), n += 4;
+    reply[n++] = 0xab;
+    memcpy(reply + n, "unavailable", 11), n += 11;
+    reply[n++] = 0xa7;
+    memcpy(reply + n, "message", 7), n += 7;
+    reply[n++] = (unsigned char)(0xa0 | (sizeof msg - 1));
+    memcpy(reply + n, msg, sizeof msg - 1), n += sizeof msg - 1;
+    reply[n++] = 0xc0;
+    /* A fresh socket's buffer takes these few bytes whole. */
+    ssize_t w = send(fd, reply, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)w;
+    close(fd);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
+                      struct sockaddr *sa, int salen, void *arg)
+{
+    struct server *s = arg;
+    if (s->shutting_down) {
+        close(fd);
+        return;
+    }
+    if (s->nconns >= (unsigned)s->cfg->maxclients) {
+        s->conns_rejected++;
+        reject_conn(fd);
+        return;
+    }
+    char peer[64] = "unix";
+    if (sa->sa_family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)sa;
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+        snprintf(peer, sizeof peer, "%s:%u", ip, ntohs(in->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+        char ip[INET6_ADDRSTRLEN];
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+        snprintf(peer, sizeof peer, "[%s]:%u", ip, ntohs(in6->sin6_port));
+    }
+    if (sa->sa_family != AF_UNIX) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    if (conn_new(s, fd, peer) == NULL) {
+        close(fd);
+        return;
+    }
+    s->conns_accepted++;
+}
+
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+    int e = EVUTIL_SOCKET_ERROR();
+    /* EMFILE and friends: the listener retries on the next readiness. */
+    log_warn("accept failed: %s", evutil_socket_error_to_string(e));
+}
+
+/* Closes connections that did not authenticate in time or sat idle. */
+static void on_cron(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = arg;
+    int64_t now = now_unix();
+    const struct config *cfg = s->cfg;
+    struct conn *next;
+    for (struct conn *c = s->conns; c; c = next) {
+        next = c->next;
+        if (c->state != CONN_OPEN)
+            continue;
+        if (c->role == ROLE_NONE) {
+            if (now - c->connected_at >= cfg->auth_timeout)
+                conn_close(c, "auth-timeout");
+        } else if (cfg->idle_timeout > 0 && c->inflight == 0 &&
+                   now - c->last_active >= cfg->idle_timeout) {
+            conn_close(c, "idle-timeout");
+        }
+    }
+    maybe_finish_shutdown(s);
+}
+
+static void raise_fd_limit(int maxclients)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    rlim_t want = (rlim_t)maxclients + 128;
+    if (rl.rlim_cur >= want)
+        return;
+    rlim_t old = rl.rlim_cur;
+    rl.rlim_cur = want;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+        rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+        log_warn("open-file limit %llu is below maxclients + 128 (was %llu)",
+                 (unsigned long long)rl.rlim_cur, (unsigned long long)old);
+}
+
+int server_init(struct server *s, struct event_base *base, struct config *cfg,
+                struct err *err)
+{
+    memset(s, 0, sizeof *s);
+    s->base = base;
+    s->cfg = cfg;
+    msgpack_zone_init(&s->zone, 8192);
+    s->ev_flush = event_new(base, -1, 0, on_flush, s);
+    s->cron = event_new(base, -1, EV_PERSIST, on_cron, s);
+    struct timeval tv = {0, CRON_MS * 1000};
+    event_add(s->cron, &tv);
+    raise_fd_limit(cfg->maxclients);
+    srv_global = s;
+    return 0;
+}
+
+static struct evconnlistener *listen_tcp(struct server *s, struct err *err)
+{
+    struct sockaddr_storage ss;
+    int sslen = sizeof ss;
+    char addr[128];
+    const char *b = s->cfg->bind;
+    if (strchr(b, ':'))
+        snprintf(addr, sizeof addr, "[%s]:%d", b, s->cfg->port);
+    else
+        snprintf(addr, sizeof addr, "%s:%d", b, s->cfg->port);
+    memset(&ss, 0, sizeof ss);
+    if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &sslen) < 0) {
+        err_set(err, ERR_INTERNAL, "bind: '%s' is not an IP address", b);
+        return NULL;
+    }
+    struct evconnlistener *l = evconnlistener_new_bind(
+        s->base, on_accept, s,
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 1024,
+        (struct sockaddr *)&ss, sslen);
+    if (l == NULL)
+        err_set(err, ERR_INTERNAL, "cannot listen on %s: %s", addr,
+                strerror(errno));
+    return l;
+}
+
+static struct evconnlistener *listen_unix(struct server *s, struct err *err)
+{
+    struct sockaddr_un un;
+    const char *path = s->cfg->unix_socket;
+    if (strlen(path) >= sizeof un.sun_path) {
+        err_set(err, ERR_INTERNAL, "unix-socket: path too long");
+        return NULL;
+    }
+    memset(&un, 0, sizeof un);
+    un.sun_family = AF_UNIX;
+    strcpy(un.sun_path, path);
+    unlink(path); /* a stale socket from an earlier run */
+    struct evconnlistener *l = evconnlistener_new_bind(
+        s->base, on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+        1024, (struct sockaddr *)&un, sizeof un);
+    if (l == NULL)
+        err_set(err, ERR_INTERNAL, "cannot listen on %s: %s", path,
+                strerror(errno));
+    return l;
+}
+
+int server_listen(struct server *s, struct err *err)
+{
+    if (s->cfg->port > 0) {
+        s->tcp = listen_tcp(s, err);
+        if (s->tcp == NULL)
+            return -1;
+        evconnlistener_set_error_cb(s->tcp, on_accept_error);
+        log_info("listening on %s port %d", s->cfg->bind, s->cfg->port);
+    }
+    if (s->cfg->unix_socket[0]) {
+        s->unix_sock = listen_unix(s, err);
+        if (s->unix_sock == NULL)
+            return -1;
+        evconnlistener_set_error_cb(s->unix_sock, on_accept_error);
+        log_info("listening on unix socket %s", s->cfg->unix_socket);
+    }
+    return 0;
+}
+
+static void on_shutdown_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = arg;
+    log_warn("shutdown: %u connection(s) still busy after %d ms; leaving",
+             s->nconns, s->cfg->shutdown_timeout_ms);
+    event_base_loopexit(s->base, NULL);
+}
+
+void server_shutdown(struct server *s)
+{
+    if (s->shutting_down)
+        return;
+    s->shutting_down = true;
+    log_info("shutting down: no new connections, answering what is in flight");
+    if (s->tcp) {
+        evconnlistener_free(s->tcp);
+        s->tcp = NULL;
+    }
+    if (s->unix_sock) {
+        evconnlistener_free(s->unix_sock);
+        s->unix_sock = NULL;
+        unlink(s->cfg->unix_socket);
+    }
+    struct conn *next;
+    for (struct conn *c = s->conns; c; c = next) {
+        next = c->next;
+        conn_drain(c);
+    }
+    s->shutdown_deadline = evtimer_new(s->base, on_shutdown_deadline, s);
+    struct timeval tv = {s->cfg->shutdown_timeout_ms / 1000,
+                         (s->cfg->shutdown_timeout_ms % 1000) * 1000};
+    event_add(s->shutdown_deadline, &tv);
+    maybe_finish_shutdown(s);
+}
+
+void server_close_token(struct server *s, const char *event,
+                        const char *token_id)
+{
+    struct conn *next;
+    for (struct conn *c = s->conns; c; c = next) {
+        next = c->next;
+        if (c->state == CONN_OPEN && c->role != ROLE_NONE &&
+            strcmp(c->token_id, token_id) == 0 && strcmp(c->event, event) == 0)
+            conn_drain(c);
+    }
+}
+
+void server_free(struct server *s)
+{
+    on_flush(-1, 0, s);
+    struct conn *next;
+    for (struct conn *c = s->conns; c; c = next) {
+        next = c->next;
+        conn_close(c, "server exit");
+    }
+    if (s->tcp)
+        evconnlistener_free(s->tcp);
+    if (s->unix_sock)
+        evconnlistener_free(s->unix_sock);
+    if (s->cron)
+        event_free(s->cron);
+    if (s->ev_flush)
+        event_free(s->ev_flush);
+    if (s->shutdown_deadline)
+        event_free(s->shutdown_deadline);
+    msgpack_zone_destroy(&s->zone);
+    srv_global = NULL;
+}

@@ -1,0 +1,43 @@
+/* cmd.c: Redis argument vectors (see cmd.h). */
+#include "cmd.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cmd_init(struct cmd *c)
+{
+    c->argc = 0;
+    c->nnums = 0;
+}
+
+void cmd_add(struct cmd *c, const char *s, size_t len)
+{
+    /* Callers bound their lists well below CMD_MAX_ARGS; overflowing it
+     * would be a bug, not bad input. */
+    if (c->argc == CMD_MAX_ARGS)
+        abort();
+    c->argv[c->argc] = s;
+    c->len[c->argc] = len;
+    c->argc++;
+}
+
+void cmd_adds(struct cmd *c, const char *s)
+{
+    cmd_add(c, s, strlen(s));
+}
+
+void cmd_addi(struct cmd *c, int64_t v)
+{
+    if (c->nnums == 32)
+        abort();
+    char *p = c->nums[c->nnums++];
+    int n = snprintf(p, 24, "%" PRId64, v);
+    cmd_add(c, p, (size_t)n);
+}
+
+void cmd_send(struct cmd *c, struct store *st, store_cb *cb, void *priv)
+{
+    store_commandv(st, c->argc, c->argv, c->len, cb, priv);
+}

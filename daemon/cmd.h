@@ -1,0 +1,28 @@
+/* cmd.h: builds one Redis command's argument vector. Arguments point at
+ * the caller's memory (hiredis copies them when the command is sent);
+ * numbers are formatted into the builder itself. */
+#ifndef EM_CMD_H
+#define EM_CMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define CMD_MAX_ARGS 1100 /* a profile may name up to 1000 slots */
+
+struct cmd {
+    int argc;
+    const char *argv[CMD_MAX_ARGS];
+    size_t len[CMD_MAX_ARGS];
+    char nums[32][24]; /* storage for formatted integers */
+    int nnums;
+};
+
+void cmd_init(struct cmd *c);
+void cmd_add(struct cmd *c, const char *s, size_t len);
+void cmd_adds(struct cmd *c, const char *s); /* NUL-terminated */
+void cmd_addi(struct cmd *c, int64_t v);
+void cmd_send(struct cmd *c, struct store *st, store_cb *cb, void *priv);
+
+#endif

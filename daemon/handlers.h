@@ -1,0 +1,19 @@
+/* handlers.h: the method handlers named in the method table (methods.c). */
+#ifndef EM_HANDLERS_H
+#define EM_HANDLERS_H
+
+#include "rpc.h"
+
+method_fn h_ping, h_server_info, h_auth;
+method_fn h_token_create, h_token_revoke;
+method_fn h_event_put, h_event_get;
+method_fn h_profile_put, h_profile_get, h_profile_list, h_profile_delete;
+
+/* Shared by handlers: a str argument copied into a NUL-terminated buffer
+ * (args_parse has checked its type and UTF-8). */
+void arg_copy(const msgpack_object *o, char *out, size_t size);
+
+/* Replies with the store's error, or internal for an unexpected reply. */
+void reply_store_error(struct req *r, const struct err *err);
+
+#endif

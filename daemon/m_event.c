@@ -1,0 +1,121 @@
+/* m_event.c: event.put and event.get. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "handlers.h"
+#include "keys.h"
+#include "server.h"
+#include "validate.h"
+#include "xmalloc.h"
+
+struct event_wait {
+    struct req *r;
+    char event[65];
+    int replies;        /* FCALL and SADD both answered */
+    struct err err;     /* the first failure, if any */
+    bool failed;
+};
+
+/* The event.put function and the SADD to the global index are two
+ * commands (different cluster slots); the reply waits for both. */
+static void on_event_put(void *priv, const redisReply *reply,
+                         const struct err *err)
+{
+    struct event_wait *w = priv;
+    if (err && !w->failed) {
+        w->failed = true;
+        w->err = *err;
+    }
+    if (++w->replies < 2)
+        return;
+    if (w->failed) {
+        reply_store_error(w->r, &w->err);
+    } else {
+        msgpack_packer *pk = rpc_reply_begin(w->r);
+        msgpack_pack_map(pk, 1);
+        mp_pack_cstr(pk, "event");
+        mp_pack_cstr(pk, w->event);
+        rpc_reply_end(w->r);
+    }
+    free(w);
+}
+
+void h_event_put(struct req *r, const msgpack_object *map,
+                 const msgpack_object **args)
+{
+    struct event_in ev;
+    struct err err;
+    if (validate_event(map, &ev, &err) < 0) {
+        rpc_reply_err(r, &err);
+        return;
+    }
+    struct event_wait *w = xcalloc(1, sizeof *w);
+    w->r = r;
+    snprintf(w->event, sizeof w->event, "%s", ev.id);
+    /* Index first: an id in the index without an event is skipped by a
+     * rebuild, while an event missing from the index would be lost. */
+    struct cmd c;
+    cmd_init(&c);
+    cmd_adds(&c, "SADD");
+    cmd_adds(&c, KEY_EVENTS);
+    cmd_adds(&c, ev.id);
+    cmd_send(&c, srv_global->store, on_event_put, w);
+
+    char kev[KEY_MAX], kslots[KEY_MAX], klog[KEY_MAX];
+    cmd_init(&c);
+    cmd_adds(&c, "FCALL");
+    cmd_adds(&c, "em_event_put");
+    cmd_adds(&c, "3");
+    cmd_adds(&c, key_fmt(kev, ev.id, "event", NULL));
+    cmd_adds(&c, key_fmt(kslots, ev.id, "slots", NULL));
+    cmd_adds(&c, key_fmt(klog, ev.id, "log", NULL));
+    cmd_adds(&c, ev.id);
+    cmd_add(&c, ev.packed.data, ev.packed.size);
+    cmd_addi(&c, srv_global->cfg->stream_maxlen);
+    cmd_addi(&c, now_unix());
+    for (size_t i = 0; i < ev.nslots; i++)
+        cmd_adds(&c, ev.slot_ids[i]);
+    cmd_send(&c, srv_global->store, on_event_put, w);
+    event_in_free(&ev);
+}
+
+static void on_event_get(void *priv, const redisReply *reply,
+                         const struct err *err)
+{
+    struct req *r = priv;
+    if (err) {
+        reply_store_error(r, err);
+        return;
+    }
+    if (reply->type == REDIS_REPLY_NIL) {
+        rpc_reply_error(r, ERR_NOT_FOUND, "no such event");
+        return;
+    }
+    if (reply->type != REDIS_REPLY_STRING || reply->len == 0) {
+        rpc_reply_error(r, ERR_INTERNAL, "unexpected event record");
+        return;
+    }
+    msgpack_packer *pk = rpc_reply_begin(r);
+    mp_pack_raw(pk, reply->str, reply->len);
+    rpc_reply_end(r);
+}
+
+/* args: event */
+void h_event_get(struct req *r, const msgpack_object *map,
+                 const msgpack_object **args)
+{
+    char event[65];
+    arg_copy(args[0], event, sizeof event);
+    if (!args_valid_id(event, strlen(event))) {
+        rpc_reply_error(r, ERR_BAD_REQUEST, "event: 1-64 of A-Za-z0-9_.-");
+        return;
+    }
+    char k[KEY_MAX];
+    struct cmd c;
+    cmd_init(&c);
+    cmd_adds(&c, "HGET");
+    cmd_adds(&c, key_fmt(k, event, "event", NULL));
+    cmd_adds(&c, "data");
+    cmd_send(&c, srv_global->store, on_event_get, r);
+}

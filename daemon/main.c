@@ -1,0 +1,196 @@
+/* main.c: expomatchd: reads the configuration, connects to Redis, rebuilds
+ * the state, then opens the RPC port; SIGTERM or SIGINT drains and exits 0. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "auth.h"
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "rpc.h"
+#include "server.h"
+#include "state.h"
+#include "store.h"
+
+extern const char em_functions_lua[];
+extern const size_t em_functions_lua_len;
+
+static struct server srv;
+static int exit_code;
+static bool rebuilding;
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    log_info("received %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    if (!srv.ready) {
+        /* Nothing is in flight before the port opens. */
+        event_base_loopexit(srv.base, NULL);
+        return;
+    }
+    server_shutdown(&srv);
+}
+
+static void on_rebuilt(void *priv, bool ok)
+{
+    rebuilding = false;
+    if (!ok) {
+        /* The link went down meanwhile; the next link-up tries again. */
+        log_warn("state rebuild failed; retrying when Redis is back");
+        return;
+    }
+    log_info("state rebuilt: %u event(s), %lu participant(s)",
+             state_counts.events, state_counts.participants);
+    struct err err;
+    if (server_listen(&srv, &err) < 0) {
+        log_error("%s", err.msg);
+        exit_code = 1;
+        event_base_loopexit(srv.base, NULL);
+        return;
+    }
+    srv.ready = true;
+}
+
+static void on_link(void *priv, bool up)
+{
+    if (up) {
+        log_info("connected to Redis at %s", srv.cfg->redis);
+        if (!srv.ready && !rebuilding && !srv.shutting_down) {
+            rebuilding = true;
+            state_rebuild(srv.store, on_rebuilt, NULL);
+        }
+    } else {
+        log_warn("lost the link to Redis at %s; reconnecting", srv.cfg->redis);
+    }
+}
+
+static bool http_healthy(void *priv)
+{
+    return srv.store && store_is_up(srv.store);
+}
+
+static bool http_ready(void *priv)
+{
+    return srv.ready;
+}
+
+static double gauge_conns(void *p) { return srv.nconns; }
+static double gauge_accepted(void *p) { return (double)srv.conns_accepted; }
+static double gauge_rejected(void *p) { return (double)srv.conns_rejected; }
+static double gauge_bad_frames(void *p) { return (double)srv.frames_bad; }
+static double gauge_redis_up(void *p) { return http_healthy(p) ? 1 : 0; }
+static double gauge_redis_pending(void *p)
+{
+    return srv.store ? (double)store_pending(srv.store) : 0;
+}
+static double gauge_ready(void *p) { return srv.ready ? 1 : 0; }
+
+static void register_gauges(void)
+{
+    metrics_register_gauge("expomatch_connections", "Open RPC connections.",
+                           false, gauge_conns, NULL);
+    metrics_register_gauge("expomatch_connections_accepted_total",
+                           "RPC connections accepted.", true, gauge_accepted,
+                           NULL);
+    metrics_register_gauge("expomatch_connections_rejected_total",
+                           "Connections refused over maxclients.", true,
+                           gauge_rejected, NULL);
+    metrics_register_gauge("expomatch_bad_frames_total",
+                           "Requests refused as malformed or over limits.",
+                           true, gauge_bad_frames, NULL);
+    metrics_register_gauge("expomatch_redis_up",
+                           "1 while the Redis link answers.", false,
+                           gauge_redis_up, NULL);
+    metrics_register_gauge("expomatch_redis_pending",
+                           "Redis commands awaiting a reply.", false,
+                           gauge_redis_pending, NULL);
+    metrics_register_gauge("expomatch_ready", "1 once the state is rebuilt.",
+                           false, gauge_ready, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    struct err err;
+    config_defaults(&cfg);
+    enum config_result cr = config_load(&cfg, argc, argv, &err);
+    if (cr == CONFIG_EXIT)
+        return 0;
+    if (cr == CONFIG_ERROR) {
+        fprintf(stderr, "expomatchd: %s\n", err.msg);
+        return 2;
+    }
+    enum log_level lvl;
+    if (log_level_parse(cfg.log_level, &lvl) < 0) {
+        fprintf(stderr, "expomatchd: log-level: '%s' is not one of debug, "
+                        "info, warn, error\n", cfg.log_level);
+        return 2;
+    }
+    log_min_level = lvl;
+    if (log_open(cfg.log_file) < 0) {
+        fprintf(stderr, "expomatchd: cannot open log-file %s\n", cfg.log_file);
+        return 2;
+    }
+    log_capture_libevent();
+    signal(SIGPIPE, SIG_IGN);
+    if (auth_init(&cfg, &err) < 0) {
+        log_error("%s", err.msg);
+        return 2;
+    }
+
+    struct event_base *base = event_base_new();
+    if (base == NULL) {
+        log_error("cannot create the event loop");
+        return 1;
+    }
+    server_init(&srv, base, &cfg, &err);
+    rpc_init();
+    register_gauges();
+
+    struct http_hooks hooks = {.healthy = http_healthy, .ready = http_ready};
+    if (cfg.http_port > 0) {
+        srv.http = http_start(base, cfg.bind, cfg.http_port, &hooks, &err);
+        if (srv.http == NULL) {
+            log_error("%s", err.msg);
+            return 1;
+        }
+    }
+    struct store_config sc = {
+        .addr = cfg.redis,
+        .password = cfg.redis_password,
+        .timeout_ms = cfg.redis_timeout_ms,
+        .functions = em_functions_lua,
+        .functions_len = em_functions_lua_len,
+    };
+    srv.store = store_new(base, &sc, on_link, NULL, &err);
+    if (srv.store == NULL) {
+        log_error("redis: %s", err.msg);
+        return 1;
+    }
+    srv.sig_term = evsignal_new(base, SIGTERM, on_signal, NULL);
+    srv.sig_int = evsignal_new(base, SIGINT, on_signal, NULL);
+    event_add(srv.sig_term, NULL);
+    event_add(srv.sig_int, NULL);
+    log_info("expomatchd %s starting; waiting for Redis at %s", EM_VERSION,
+             cfg.redis);
+
+    event_base_dispatch(base);
+
+    log_info("exiting");
+    /* The store first: failing its pending commands completes the
+     * requests that wait on them, which the server then frees. */
+    store_free(srv.store);
+    server_free(&srv);
+    if (srv.http)
+        http_free(srv.http);
+    event_free(srv.sig_term);
+    event_free(srv.sig_int);
+    event_base_free(base);
+    auth_cleanup();
+    config_free(&cfg);
+    return exit_code;
+}

@@ -1,0 +1,73 @@
+/* rpc.h: the method table and the dispatcher. Envelope decoding, auth,
+ * role, event scope, argument shape and kiosk badges are checked once here;
+ * handlers receive checked arguments and answer through rpc_reply_*. */
+#ifndef EM_RPC_H
+#define EM_RPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "args.h"
+#include "conn.h"
+#include "err.h"
+#include "metrics.h"
+
+/* Handler: map is the named-arguments map (NULL when there were none),
+ * args[i] the object for the method's arg_spec[i] or NULL. The objects die
+ * when the handler returns: copy what an async step needs. */
+typedef void method_fn(struct req *r, const msgpack_object *map,
+                       const msgpack_object **args);
+
+enum method_flags {
+    M_PREAUTH = 1 << 0,  /* allowed before auth */
+    M_EVENT = 1 << 1,    /* takes `event`; scope-checked for non-admins */
+};
+
+#define MAX_ARGS 16
+
+struct method {
+    const char *name;
+    method_fn *handler;
+    unsigned roles;               /* roles allowed besides admin */
+    unsigned flags;
+    struct arg_spec args[MAX_ARGS];
+    size_t nargs;
+    /* Kiosk calls act for a participant proven by `badge`: the argument
+     * names holding it, first present wins (e.g. "viewer", "id"). */
+    const char *actor[2];
+    struct method_stats stats;    /* calls, errors, latency for /metrics */
+};
+
+/* The method table (methods.c). */
+extern struct method rpc_methods[];
+extern const size_t rpc_nmethods;
+
+/* Registers every method's stats with the metrics registry. */
+void rpc_init(void);
+
+/* Decodes and dispatches one complete frame of `len` bytes. Returns -1 when
+ * the connection must be closed (an error reply has been queued). */
+int rpc_handle_frame(struct conn *c, const char *data, size_t len);
+
+/* Looks a method up by name; NULL if unknown. */
+struct method *rpc_method_find(const char *name, size_t len);
+
+/* Replying. Begin returns a packer for the result object; the handler
+ * packs exactly one object and calls rpc_reply_end. */
+msgpack_packer *rpc_reply_begin(struct req *r);
+void rpc_reply_end(struct req *r);
+void rpc_reply_error(struct req *r, enum errcode code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void rpc_reply_err(struct req *r, const struct err *err);
+
+/* Packs a NUL-terminated string as MessagePack str. */
+void mp_pack_cstr(msgpack_packer *pk, const char *s);
+void mp_pack_strn(msgpack_packer *pk, const char *s, size_t len);
+
+/* Writes bytes that already are MessagePack into the packer's output. */
+void mp_pack_raw(msgpack_packer *pk, const void *data, size_t len);
+
+#endif

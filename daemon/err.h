@@ -3,6 +3,8 @@
 #ifndef EM_ERR_H
 #define EM_ERR_H
 
+#include <stddef.h>
+
 enum errcode {
     ERR_NONE = 0,
     ERR_BAD_REQUEST,

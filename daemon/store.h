@@ -48,17 +48,36 @@ struct store *store_new(struct event_base *base, const struct store_config *cfg,
 void store_commandv(struct store *st, int argc, const char **argv,
                     const size_t *argvlen, store_cb *cb, void *priv);
 
+/* store_commandv with its own deadline (timeout_ms <= 0: the default),
+ * for commands that block on purpose such as XREAD BLOCK: give the block
+ * time plus a margin. */
+void store_commandv_timeout(struct store *st, int timeout_ms, int argc,
+                            const char **argv, const size_t *argvlen,
+                            store_cb *cb, void *priv);
+
 /* printf-like convenience over store_commandv (hiredis format rules). */
 void store_command(struct store *st, store_cb *cb, void *priv,
                    const char *fmt, ...);
 
+/* Connected, handshake done, and no command overdue. A command past its
+ * deadline on an open connection (Redis frozen or swamped) makes this false
+ * until Redis answers it; meanwhile new commands fail with ERR_UNAVAILABLE
+ * unsent. link_cb reports each change of this value once. */
 bool store_is_up(const struct store *st);
 
-/* Commands sent and not yet answered or timed out. */
+/* Maps the text of a Redis error reply to a code and a message for
+ * clients: LOADING, BUSY, MASTERDOWN, TRYAGAIN -> ERR_UNAVAILABLE; a
+ * contract code as first word (after an optional "ERR ") -> that code with
+ * the rest as message; anything else -> ERR_INTERNAL, generic message. */
+enum errcode store_map_error(const char *str, size_t len, struct err *err);
+
+/* Commands whose callback has not run yet: sent and not yet answered or
+ * timed out, or failed and waiting for the next loop turn. */
 size_t store_pending(const struct store *st);
 
-/* Fails pending commands with ERR_UNAVAILABLE and frees everything. Safe
- * to call at any time except from inside a store_cb. */
+/* Fails pending commands with ERR_UNAVAILABLE (their callbacks run before
+ * this returns) and frees everything. Safe to call at any time except from
+ * inside a store_cb or a store_link_cb. */
 void store_free(struct store *st);
 
 #endif

@@ -1,0 +1,824 @@
+/* store.c: the Redis link: one hiredis 0.14 async context with deadlines,
+ * reconnection, the function library and error mapping built around it. */
+#include "store.h"
+
+#include <assert.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+
+#include "log.h"
+#include "xmalloc.h"
+
+#define STORE_MAX_ADDRS 4
+#define STORE_DEFAULT_PORT "6379"
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 2000
+/* Sent data unacknowledged this long means the peer host is gone (a
+ * frozen but living Redis still acknowledges, so a stall is unaffected). */
+#define TCP_DEAD_MS 10000
+#define KEEPALIVE_IDLE_S 10
+
+enum link_state {
+    LINK_IDLE,       /* no context; the retry timer is armed */
+    LINK_CONNECTING, /* context exists: TCP connect, AUTH, FUNCTION LOAD */
+    LINK_UP,         /* handshake done: user commands are sent */
+    LINK_CLOSING,    /* context dying or about to be dropped: send nothing */
+};
+
+/* One user command, from store_command* until hiredis lets go of it. */
+struct cmd {
+    struct store *st;
+    store_cb *cb;           /* NULL once the user callback ran */
+    void *priv;
+    struct event *timer;    /* deadline; NULL when fired or never armed */
+    int timeout_ms;         /* for the timeout message */
+    bool timed_out;         /* callback ran already: drop the late reply */
+    enum errcode fail_code; /* deferred failure: code and message */
+    const char *fail_msg;
+    struct cmd *next;       /* deferred queue link */
+    char name[40];          /* command (and function) name, for logs only */
+};
+
+struct store {
+    struct event_base *base;
+    char addrs[STORE_MAX_ADDRS][64]; /* resolved numeric addresses */
+    int naddrs;
+    int addr_idx;                    /* address of the current attempt */
+    int port;
+    char *password;                  /* NULL for none */
+    char *functions;                 /* library source, NULL for none */
+    size_t functions_len;
+    int timeout_ms;
+    struct timeval cmd_tv_plain;     /* timeout_ms as a timeval */
+    const struct timeval *cmd_tv;    /* the same as a libevent common timeout */
+    store_link_cb *link_cb;
+    void *link_priv;
+
+    redisAsyncContext *ac;           /* current context, NULL when none */
+    enum link_state state;
+    const char *hs_names[3];         /* handshake commands sent, in order */
+    int hs_sent, hs_got;             /* handshake replies expected, seen */
+    int backoff_ms;                  /* delay before the next reconnect */
+    bool reported_up;                /* last value given to link_cb */
+    bool freeing;                    /* in store_free: no link_cb, no sends */
+    int user_depth;                  /* >0 while a user callback runs */
+    size_t pending;                  /* user callbacks not yet run */
+    size_t zombies;                  /* timed out, reply still awaited */
+
+    struct event *connect_timer;     /* deadline of connect plus handshake */
+    struct event *retry_timer;       /* backoff before reconnecting */
+    struct event *drop_ev;           /* drops a failed context off-callback */
+    struct event *defer_ev;          /* runs deferred failures */
+    bool defer_armed;
+    struct cmd *defer_head, *defer_tail;
+};
+
+static void connect_start(struct store *st);
+
+/* ---- addresses ---------------------------------------------------------- */
+
+/* Splits "host:port", "[v6]:port", "host" or "[v6]" into host and port. */
+static int split_addr(const char *addr, char *host, size_t hostsz, char *port,
+                      size_t portsz, struct err *err)
+{
+    const char *h = addr, *p = NULL;
+    size_t hlen;
+    if (addr == NULL || *addr == '\0')
+        return err_set(err, ERR_BAD_REQUEST, "redis address is empty");
+    if (*addr == '[') {
+        const char *close = strchr(addr, ']');
+        if (close == NULL || (close[1] != '\0' && close[1] != ':'))
+            return err_set(err, ERR_BAD_REQUEST,
+                           "redis address '%s': expected [v6]:port", addr);
+        h = addr + 1;
+        hlen = (size_t)(close - h);
+        if (close[1] == ':')
+            p = close + 2;
+    } else {
+        const char *colon = strchr(addr, ':');
+        if (colon != NULL && strchr(colon + 1, ':') != NULL)
+            return err_set(err, ERR_BAD_REQUEST,
+                           "redis address '%s': put IPv6 addresses in "
+                           "brackets, as [::1]:6379", addr);
+        hlen = colon ? (size_t)(colon - addr) : strlen(addr);
+        if (colon)
+            p = colon + 1;
+    }
+    if (hlen == 0 || hlen >= hostsz)
+        return err_set(err, ERR_BAD_REQUEST,
+                       "redis address '%s': bad host", addr);
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    if (p == NULL)
+        p = STORE_DEFAULT_PORT;
+    long v = 0;
+    size_t n = strlen(p);
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9' || v > 65535)
+            return err_set(err, ERR_BAD_REQUEST,
+                           "redis address '%s': bad port", addr);
+        v = v * 10 + (p[i] - '0');
+    }
+    if (n == 0 || v < 1 || v > 65535 || n >= portsz)
+        return err_set(err, ERR_BAD_REQUEST,
+                       "redis address '%s': bad port", addr);
+    snprintf(port, portsz, "%ld", v);
+    return 0;
+}
+
+/* The only blocking lookup: done once here so that hiredis, which calls
+ * getaddrinfo itself, only ever sees numeric addresses inside the loop. */
+static int resolve(struct store *st, const char *addr, struct err *err)
+{
+    char host[256], port[8];
+    if (split_addr(addr, host, sizeof host, port, sizeof port, err) < 0)
+        return -1;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0)
+        return err_set(err, ERR_UNAVAILABLE, "redis address '%s': %s", addr,
+                       gai_strerror(rc));
+    st->naddrs = 0;
+    for (struct addrinfo *ai = res; ai && st->naddrs < STORE_MAX_ADDRS;
+         ai = ai->ai_next) {
+        char ip[64];
+        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, ip, sizeof ip, NULL, 0,
+                        NI_NUMERICHOST) != 0)
+            continue;
+        bool dup = false;
+        for (int i = 0; i < st->naddrs; i++)
+            dup = dup || strcmp(st->addrs[i], ip) == 0;
+        if (!dup)
+            memcpy(st->addrs[st->naddrs++], ip, sizeof ip);
+    }
+    freeaddrinfo(res);
+    st->port = atoi(port);
+    if (st->naddrs == 0)
+        return err_set(err, ERR_UNAVAILABLE,
+                       "redis address '%s' resolved to nothing usable", addr);
+    return 0;
+}
+
+/* ---- error mapping ------------------------------------------------------ */
+
+static bool word_is(const char *w, size_t n, const char *lit)
+{
+    return strlen(lit) == n && memcmp(w, lit, n) == 0;
+}
+
+static size_t word_len(const char *s, const char *end)
+{
+    const char *p = s;
+    while (p < end && *p != ' ')
+        p++;
+    return (size_t)(p - s);
+}
+
+/* Redis appends " script: <name>, on @user_function:<line>." to errors
+ * raised with error({err=...}); clients need none of that. */
+static size_t strip_script_suffix(const char *s, size_t n)
+{
+    static const char tag[] = " script: ";
+    size_t cut = n;
+    for (size_t i = 0; i + sizeof tag - 1 <= n; i++)
+        if (memcmp(s + i, tag, sizeof tag - 1) == 0)
+            cut = i;
+    if (cut == n)
+        return n;
+    for (size_t i = cut; i + 6 <= n; i++)
+        if (memcmp(s + i, ", on @", 6) == 0)
+            return cut;
+    return n;
+}
+
+static enum errcode map_error(const char *s, size_t len, struct err *err,
+                              bool *generic)
+{
+    const char *end = s + len;
+    size_t w = word_len(s, end);
+    *generic = false;
+    /* Transient states of a healthy Redis: the caller may retry. BUSY must
+     * match whole, or BUSYGROUP and BUSYKEY would count as transient. */
+    if (word_is(s, w, "LOADING") || word_is(s, w, "BUSY") ||
+        word_is(s, w, "MASTERDOWN") || word_is(s, w, "TRYAGAIN")) {
+        err_set(err, ERR_UNAVAILABLE, "store is temporarily unavailable (%.*s)",
+                (int)w, s);
+        return ERR_UNAVAILABLE;
+    }
+    /* A function's redis.error_reply("conflict x") arrives as-is, but one
+     * without a space ("not_found") arrives as "ERR not_found". */
+    const char *p = s;
+    if (word_is(s, w, "ERR") && w < len) {
+        p = s + w + 1;
+        w = word_len(p, end);
+    }
+    enum errcode code = errcode_from_name(p, w);
+    if (code != ERR_NONE) {
+        const char *mend = p + strip_script_suffix(p, (size_t)(end - p));
+        const char *msg = p + w < mend ? p + w + 1 : mend;
+        size_t mlen = (size_t)(mend - msg);
+        if (mlen == 0)
+            err_set(err, code, "%s", errcode_name(code));
+        else
+            err_set(err, code, "%.*s", (int)mlen, msg);
+        return code;
+    }
+    *generic = true;
+    err_set(err, ERR_INTERNAL, "the store rejected the request");
+    return ERR_INTERNAL;
+}
+
+enum errcode store_map_error(const char *str, size_t len, struct err *err)
+{
+    bool generic;
+    return map_error(str, len, err, &generic);
+}
+
+/* Copies a Redis error for the log with quoted parts blanked: Redis quotes
+ * command arguments ("unknown command 'X', with args beginning with: ..."),
+ * and arguments may be secrets. */
+static void redact(const char *s, size_t len, char *out, size_t outsz)
+{
+    size_t o = 0;
+    char quote = 0;
+    for (size_t i = 0; i < len && o + 4 < outsz; i++) {
+        char c = s[i];
+        if (quote) {
+            if (c == quote) {
+                memcpy(out + o, "...", 3);
+                o += 3;
+                out[o++] = c;
+                quote = 0;
+            }
+            continue;
+        }
+        if (c == '\'' || c == '"')
+            quote = c;
+        out[o++] = (c >= 0x20 && c < 0x7f) ? c : '?';
+    }
+    out[o] = '\0';
+}
+
+/* ---- link state --------------------------------------------------------- */
+
+/* link_cb reports changes of store_is_up, each value once per change. */
+static void report(struct store *st, bool up)
+{
+    if (st->freeing || st->reported_up == up)
+        return;
+    st->reported_up = up;
+    if (st->link_cb == NULL)
+        return;
+    st->user_depth++;
+    st->link_cb(st->link_priv, up);
+    st->user_depth--;
+}
+
+static void schedule_retry(struct store *st)
+{
+    if (st->freeing)
+        return;
+    struct timeval tv = {st->backoff_ms / 1000, (st->backoff_ms % 1000) * 1000};
+    evtimer_add(st->retry_timer, &tv);
+    st->backoff_ms *= 2;
+    if (st->backoff_ms > BACKOFF_MAX_MS)
+        st->backoff_ms = BACKOFF_MAX_MS;
+}
+
+/* Frees the current context from the loop (never from a hiredis callback)
+ * and plans the next attempt. Pending callbacks run with NULL replies. */
+static void drop_context(struct store *st)
+{
+    redisAsyncContext *ac = st->ac;
+    evtimer_del(st->connect_timer);
+    st->ac = NULL;
+    st->state = LINK_IDLE;
+    if (ac != NULL)
+        redisAsyncFree(ac);
+    report(st, false);
+    schedule_retry(st);
+}
+
+/* From inside a hiredis callback: stop using the context now, free it on
+ * the next loop turn. */
+static void drop_later(struct store *st)
+{
+    st->state = LINK_CLOSING;
+    event_active(st->drop_ev, EV_TIMEOUT, 1);
+}
+
+static void on_drop(evutil_socket_t fd, short what, void *arg)
+{
+    struct store *st = arg;
+    /* hiredis may have freed the context meanwhile (on_disconnect). */
+    if (st->state == LINK_CLOSING && st->ac != NULL)
+        drop_context(st);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    connect_start(arg);
+}
+
+static void on_connect_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct store *st = arg;
+    log_warn("store: no usable link to %s port %d within %d ms",
+             st->addrs[st->addr_idx], st->port, st->timeout_ms);
+    st->addr_idx = (st->addr_idx + 1) % st->naddrs;
+    drop_context(st);
+}
+
+static void link_ready(struct store *st)
+{
+    evtimer_del(st->connect_timer);
+    st->state = LINK_UP;
+    st->backoff_ms = BACKOFF_MIN_MS;
+    log_info("store: link up to %s port %d", st->addrs[st->addr_idx],
+             st->port);
+    report(st, true);
+}
+
+static void on_handshake_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+    struct store *st = priv;
+    const redisReply *reply = r;
+    /* NULL: the context is going away; whoever freed it plans the retry. */
+    if (reply == NULL || ac != st->ac || st->state != LINK_CONNECTING)
+        return;
+    const char *what = st->hs_names[st->hs_got++];
+    if (reply->type == REDIS_REPLY_ERROR) {
+        char text[256];
+        /* An AUTH error says nothing useful beyond its first word. */
+        size_t n = strcmp(what, "AUTH") == 0
+                       ? word_len(reply->str, reply->str + reply->len)
+                       : (size_t)reply->len;
+        redact(reply->str, n, text, sizeof text);
+        log_warn("store: %s on %s port %d failed: %s", what,
+                 st->addrs[st->addr_idx], st->port, text);
+        drop_later(st);
+        return;
+    }
+    if (st->hs_got == st->hs_sent)
+        link_ready(st);
+}
+
+static void handshake_send(struct store *st, redisAsyncContext *ac)
+{
+    st->hs_sent = st->hs_got = 0;
+    int rc = REDIS_OK;
+    if (st->password != NULL) {
+        const char *argv[] = {"AUTH", st->password};
+        size_t lens[] = {4, strlen(st->password)};
+        rc |= redisAsyncCommandArgv(ac, on_handshake_reply, st, 2, argv, lens);
+        st->hs_names[st->hs_sent++] = "AUTH";
+    }
+    if (st->functions != NULL) {
+        /* REPLACE on every connect: a Redis restarted without persistence,
+         * or a library changed by a newer daemon, gets this one. */
+        const char *argv[] = {"FUNCTION", "LOAD", "REPLACE", st->functions};
+        size_t lens[] = {8, 4, 7, st->functions_len};
+        rc |= redisAsyncCommandArgv(ac, on_handshake_reply, st, 4, argv, lens);
+        st->hs_names[st->hs_sent++] = "FUNCTION LOAD";
+    } else {
+        /* Still one round trip, so "up" always means Redis answered. */
+        rc |= redisAsyncCommand(ac, on_handshake_reply, st, "PING");
+        st->hs_names[st->hs_sent++] = "PING";
+    }
+    if (rc != REDIS_OK)
+        drop_later(st);
+}
+
+/* Best effort: a dead peer host is noticed even when the link is idle or
+ * has unacknowledged data in flight. */
+static void tune_socket(int fd)
+{
+    int on = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+#ifdef TCP_KEEPIDLE
+    int idle = KEEPALIVE_IDLE_S, intvl = 3, cnt = 3;
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+#endif
+#ifdef TCP_USER_TIMEOUT
+    unsigned int ut = TCP_DEAD_MS;
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof ut);
+#endif
+}
+
+static void on_connect(const redisAsyncContext *cac, int status)
+{
+    struct store *st = cac->data;
+    /* hiredis hands a const pointer but owns a mutable context. */
+    redisAsyncContext *ac = (redisAsyncContext *)cac;
+    if (ac != st->ac)
+        return;
+    if (status != REDIS_OK) {
+        /* hiredis frees the context when this returns (no on_disconnect,
+         * as it never connected). */
+        log_debug("store: connect to %s port %d failed: %s",
+                  st->addrs[st->addr_idx], st->port,
+                  cac->errstr ? cac->errstr : "?");
+        evtimer_del(st->connect_timer);
+        st->ac = NULL;
+        st->state = LINK_IDLE;
+        st->addr_idx = (st->addr_idx + 1) % st->naddrs;
+        schedule_retry(st);
+        return;
+    }
+    tune_socket(ac->c.fd);
+    handshake_send(st, ac);
+}
+
+static void on_disconnect(const redisAsyncContext *cac, int status)
+{
+    struct store *st = cac->data;
+    /* A context we freed ourselves: its owner already moved on. */
+    if (cac != st->ac)
+        return;
+    /* hiredis frees the context when this returns; every pending callback
+     * already ran with a NULL reply. Replies nested deeper than 7 levels
+     * end up here too: hiredis 0.14 treats them as a protocol error. */
+    log_warn("store: link to %s port %d lost: %s", st->addrs[st->addr_idx],
+             st->port, cac->errstr ? cac->errstr : "closed");
+    evtimer_del(st->connect_timer);
+    st->ac = NULL;
+    st->state = LINK_IDLE;
+    report(st, false);
+    schedule_retry(st);
+}
+
+static void connect_start(struct store *st)
+{
+    const char *ip = st->addrs[st->addr_idx];
+    redisAsyncContext *ac = redisAsyncConnect(ip, st->port);
+    if (ac == NULL || ac->err || redisLibeventAttach(ac, st->base) != REDIS_OK) {
+        log_debug("store: connect to %s port %d failed: %s", ip, st->port,
+                  ac && ac->errstr ? ac->errstr : "no memory");
+        if (ac != NULL)
+            redisAsyncFree(ac);
+        st->addr_idx = (st->addr_idx + 1) % st->naddrs;
+        schedule_retry(st);
+        return;
+    }
+    ac->data = st;
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    st->ac = ac;
+    st->state = LINK_CONNECTING;
+    evtimer_add(st->connect_timer, &st->cmd_tv_plain);
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+/* Runs the user callback: the one place it is called, so exactly once. */
+static void finish(struct cmd *c, const redisReply *reply, const struct err *e)
+{
+    struct store *st = c->st;
+    store_cb *cb = c->cb;
+    assert(cb != NULL);
+    c->cb = NULL;
+    st->pending--;
+    st->user_depth++;
+    cb(c->priv, reply, e);
+    st->user_depth--;
+}
+
+static void cmd_free(struct cmd *c)
+{
+    if (c->timer != NULL)
+        event_free(c->timer);
+    free(c);
+}
+
+static void run_deferred(struct store *st)
+{
+    /* Take the queue whole: failures queued by these callbacks wait for
+     * the next loop turn instead of looping here. */
+    struct cmd *c = st->defer_head;
+    st->defer_head = st->defer_tail = NULL;
+    st->defer_armed = false;
+    while (c != NULL) {
+        struct cmd *next = c->next;
+        struct err e;
+        err_set(&e, c->fail_code, "%s", c->fail_msg);
+        finish(c, NULL, &e);
+        cmd_free(c);
+        c = next;
+    }
+}
+
+static void on_defer(evutil_socket_t fd, short what, void *arg)
+{
+    run_deferred(arg);
+}
+
+/* Fails c from the event loop, never inside the caller's call. */
+static void defer_fail(struct cmd *c, enum errcode code, const char *msg)
+{
+    struct store *st = c->st;
+    c->fail_code = code;
+    c->fail_msg = msg;
+    c->next = NULL;
+    if (st->defer_tail)
+        st->defer_tail->next = c;
+    else
+        st->defer_head = c;
+    st->defer_tail = c;
+    if (!st->defer_armed && !st->freeing) {
+        st->defer_armed = true;
+        event_active(st->defer_ev, EV_TIMEOUT, 1);
+    }
+}
+
+static void on_cmd_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct cmd *c = arg;
+    struct store *st = c->st;
+    event_free(c->timer);
+    c->timer = NULL;
+    /* The context stays: a frozen Redis answers in order once it resumes,
+     * and on_reply then drops this reply. Until then the link is not up. */
+    c->timed_out = true;
+    if (st->zombies++ == 0)
+        log_warn("store: %s got no answer within %d ms; the link is down "
+                 "until Redis answers", c->name, c->timeout_ms);
+    report(st, false);
+    struct err e;
+    err_set(&e, ERR_UNAVAILABLE, "store did not answer within %d ms",
+            c->timeout_ms);
+    finish(c, NULL, &e);
+}
+
+static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct cmd *c = privdata;
+    struct store *st = c->st;
+    const redisReply *reply = r;
+    if (c->timer != NULL) {
+        event_free(c->timer);
+        c->timer = NULL;
+    }
+    if (reply == NULL && ac == st->ac && st->state != LINK_CLOSING) {
+        /* hiredis is tearing the context down; say so before the first
+         * failed callback, and send nothing more through it. */
+        st->state = LINK_CLOSING;
+        report(st, false);
+    }
+    if (c->timed_out) {
+        if (--st->zombies == 0 && reply != NULL && st->state == LINK_UP) {
+            log_info("store: Redis answers again");
+            report(st, true);
+        }
+        cmd_free(c);
+        return;
+    }
+    struct err e;
+    if (reply == NULL) {
+        err_set(&e, ERR_UNAVAILABLE, "%s",
+                st->freeing ? "store is shutting down"
+                            : "store connection lost");
+        finish(c, NULL, &e);
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+        bool generic;
+        map_error(reply->str, (size_t)reply->len, &e, &generic);
+        if (generic) {
+            char text[256];
+            redact(reply->str, (size_t)reply->len, text, sizeof text);
+            log_warn("store: %s failed: %s", c->name, text);
+        }
+        finish(c, NULL, &e);
+    } else {
+        finish(c, reply, NULL);
+    }
+    cmd_free(c);
+}
+
+/* Copies the command name (plus the function name for FCALL) out of a
+ * RESP-formatted command, for log lines that must not show arguments. */
+static void name_from_resp(const char *buf, size_t len, char *out,
+                           size_t outsz)
+{
+    const char *p = buf, *end = buf + len;
+    size_t o = 0;
+    for (int arg = 0; arg < 2; arg++) {
+        /* Skip "*N\r\n" or the previous "\r\n", then read "$L\r\n". */
+        while (p < end && *p != '$')
+            p++;
+        if (p == end)
+            break;
+        size_t l = 0;
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++)
+            l = l * 10 + (size_t)(*p - '0');
+        if (end - p < 2)
+            break;
+        p += 2;
+        if (l > (size_t)(end - p))
+            break;
+        if (arg == 1) {
+            if (!(o == 5 && strncasecmp(out, "FCALL", 5) == 0) &&
+                !(o == 8 && strncasecmp(out, "FCALL_RO", 8) == 0))
+                break;
+            if (o + 1 < outsz)
+                out[o++] = ' ';
+        }
+        for (size_t i = 0; i < l && o + 1 < outsz; i++)
+            out[o++] = (p[i] > 0x20 && p[i] < 0x7f) ? p[i] : '?';
+        p += l;
+    }
+    out[o] = '\0';
+}
+
+static bool can_send(const struct store *st)
+{
+    return store_is_up(st) && !st->freeing;
+}
+
+static const char *down_reason(const struct store *st)
+{
+    if (st->freeing)
+        return "store is shutting down";
+    if (st->state == LINK_UP)
+        return "store is not answering";
+    return "store is not connected";
+}
+
+static struct cmd *cmd_new(struct store *st, int timeout_ms, store_cb *cb,
+                           void *priv)
+{
+    struct cmd *c = xcalloc(1, sizeof *c);
+    c->st = st;
+    c->cb = cb;
+    c->priv = priv;
+    c->timeout_ms = timeout_ms > 0 ? timeout_ms : st->timeout_ms;
+    st->pending++;
+    return c;
+}
+
+/* Sends a RESP-formatted command (len < 0: formatting failed). */
+static void send_formatted(struct cmd *c, char *buf, int len)
+{
+    struct store *st = c->st;
+    if (len < 0) {
+        defer_fail(c, ERR_INTERNAL, "could not format the store command");
+        return;
+    }
+    name_from_resp(buf, (size_t)len, c->name, sizeof c->name);
+    if (redisAsyncFormattedCommand(st->ac, on_reply, c, buf, (size_t)len) !=
+        REDIS_OK) {
+        defer_fail(c, ERR_UNAVAILABLE, "store connection is closing");
+    } else {
+        struct timeval tv = {c->timeout_ms / 1000,
+                             (c->timeout_ms % 1000) * 1000};
+        c->timer = evtimer_new(st->base, on_cmd_timeout, c);
+        evtimer_add(c->timer,
+                    c->timeout_ms == st->timeout_ms ? st->cmd_tv : &tv);
+    }
+    redisFreeCommand(buf);
+}
+
+void store_commandv_timeout(struct store *st, int timeout_ms, int argc,
+                            const char **argv, const size_t *argvlen,
+                            store_cb *cb, void *priv)
+{
+    struct cmd *c = cmd_new(st, timeout_ms, cb, priv);
+    /* While a command is overdue, Redis is frozen or swamped: a new one
+     * would only wait behind it, and failing it unsent changes nothing. */
+    if (!can_send(st)) {
+        defer_fail(c, ERR_UNAVAILABLE, down_reason(st));
+        return;
+    }
+    char *buf = NULL;
+    int len = argc > 0 ? redisFormatCommandArgv(&buf, argc, argv, argvlen)
+                       : -1;
+    send_formatted(c, buf, len);
+}
+
+void store_commandv(struct store *st, int argc, const char **argv,
+                    const size_t *argvlen, store_cb *cb, void *priv)
+{
+    store_commandv_timeout(st, 0, argc, argv, argvlen, cb, priv);
+}
+
+void store_command(struct store *st, store_cb *cb, void *priv,
+                   const char *fmt, ...)
+{
+    struct cmd *c = cmd_new(st, 0, cb, priv);
+    if (!can_send(st)) {
+        defer_fail(c, ERR_UNAVAILABLE, down_reason(st));
+        return;
+    }
+    char *buf = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int len = redisvFormatCommand(&buf, fmt, ap);
+    va_end(ap);
+    send_formatted(c, buf, len);
+}
+
+/* ---- lifetime ----------------------------------------------------------- */
+
+struct store *store_new(struct event_base *base, const struct store_config *cfg,
+                        store_link_cb *link_cb, void *link_priv,
+                        struct err *err)
+{
+    if (cfg->timeout_ms <= 0) {
+        err_set(err, ERR_BAD_REQUEST, "redis timeout must be positive");
+        return NULL;
+    }
+    struct store *st = xcalloc(1, sizeof *st);
+    if (resolve(st, cfg->addr, err) < 0) {
+        free(st);
+        return NULL;
+    }
+    st->base = base;
+    if (cfg->password != NULL && cfg->password[0] != '\0')
+        st->password = xstrdup(cfg->password);
+    if (cfg->functions != NULL && cfg->functions_len > 0) {
+        st->functions = xmalloc(cfg->functions_len);
+        memcpy(st->functions, cfg->functions, cfg->functions_len);
+        st->functions_len = cfg->functions_len;
+    }
+    st->timeout_ms = cfg->timeout_ms;
+    st->cmd_tv_plain.tv_sec = cfg->timeout_ms / 1000;
+    st->cmd_tv_plain.tv_usec = (cfg->timeout_ms % 1000) * 1000;
+    /* Every command shares one duration: a common timeout keeps their
+     * timers in a queue instead of the heap. */
+    st->cmd_tv = event_base_init_common_timeout(base, &st->cmd_tv_plain);
+    if (st->cmd_tv == NULL)
+        st->cmd_tv = &st->cmd_tv_plain;
+    st->link_cb = link_cb;
+    st->link_priv = link_priv;
+    st->backoff_ms = BACKOFF_MIN_MS;
+    st->connect_timer = evtimer_new(base, on_connect_timeout, st);
+    st->retry_timer = evtimer_new(base, on_retry, st);
+    st->drop_ev = event_new(base, -1, 0, on_drop, st);
+    st->defer_ev = event_new(base, -1, 0, on_defer, st);
+    if (!st->connect_timer || !st->retry_timer || !st->drop_ev ||
+        !st->defer_ev) {
+        err_set(err, ERR_INTERNAL, "cannot create the store's timers");
+        store_free(st);
+        return NULL;
+    }
+    connect_start(st);
+    return st;
+}
+
+bool store_is_up(const struct store *st)
+{
+    return st->state == LINK_UP && st->zombies == 0;
+}
+
+size_t store_pending(const struct store *st)
+{
+    return st->pending;
+}
+
+void store_free(struct store *st)
+{
+    if (st == NULL)
+        return;
+    /* From inside a callback the caller's own frame, or hiredis's, would
+     * still use what is freed here. */
+    assert(st->user_depth == 0);
+    st->freeing = true;
+    if (st->ac != NULL) {
+        redisAsyncContext *ac = st->ac;
+        st->ac = NULL;
+        st->state = LINK_IDLE;
+        /* Runs every pending callback with a NULL reply (on_reply fails
+         * them); on_disconnect then sees a context that is not current. */
+        redisAsyncFree(ac);
+    }
+    /* Callbacks may queue more commands; each is failed in turn. */
+    while (st->defer_head != NULL)
+        run_deferred(st);
+    if (st->connect_timer)
+        event_free(st->connect_timer);
+    if (st->retry_timer)
+        event_free(st->retry_timer);
+    if (st->drop_ev)
+        event_free(st->drop_ev);
+    if (st->defer_ev)
+        event_free(st->defer_ev);
+    if (st->password != NULL)
+        explicit_bzero(st->password, strlen(st->password));
+    free(st->password);
+    free(st->functions);
+    free(st);
+}

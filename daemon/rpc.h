@@ -26,7 +26,7 @@ enum method_flags {
     M_EVENT = 1 << 1,    /* takes `event`; scope-checked for non-admins */
 };
 
-#define MAX_ARGS 16
+#define MAX_ARGS 24
 
 struct method {
     const char *name;

@@ -169,11 +169,11 @@ static void test_ranges_are_inclusive(void **state)
     struct err err = {0};
     config_defaults(&c);
     assert_int_equal(config_set(&c, "max-depth", "1", &err), 0);
-    assert_int_equal(config_set(&c, "max-depth", "64", &err), 0);
-    assert_int_equal(c.max_depth, 64);
+    assert_int_equal(config_set(&c, "max-depth", "32", &err), 0);
+    assert_int_equal(c.max_depth, 32);
     assert_int_equal(config_set(&c, "max-depth", "0", &err), -1);
-    assert_string_equal(err.msg, "max-depth: out of range 1..64");
-    assert_int_equal(config_set(&c, "max-depth", "65", &err), -1);
+    assert_string_equal(err.msg, "max-depth: out of range 1..32");
+    assert_int_equal(config_set(&c, "max-depth", "33", &err), -1);
     assert_int_equal(config_set(&c, "port", "0", &err), 0);
     assert_int_equal(config_set(&c, "port", "65535", &err), 0);
     assert_int_equal(config_set(&c, "port", "-1", &err), -1);
@@ -188,7 +188,7 @@ static void test_ranges_are_inclusive(void **state)
     assert_string_equal(err.msg, "port: not a number");
     assert_int_equal(config_set(&c, "nope", "1", &err), -1);
     assert_string_equal(err.msg, "nope: unknown key");
-    assert_int_equal(c.max_depth, 64); /* failed sets change nothing */
+    assert_int_equal(c.max_depth, 32); /* failed sets change nothing */
     config_free(&c);
 }
 

@@ -13,6 +13,16 @@ method_fn h_profile_put, h_profile_get, h_profile_list, h_profile_delete;
  * (args_parse has checked its type and UTF-8). */
 void arg_copy(const msgpack_object *o, char *out, size_t size);
 
+/* Copies id arguments (str, 1-64 of A-Za-z0-9_.-) into NUL-terminated
+ * buffers; on a bad one replies bad_request naming it and returns -1.
+ * The list is pairs of (object, out buffer of 65), fields named in order
+ * by `names` ("event id"). */
+int arg_ids(struct req *r, const char *names, const msgpack_object *o1,
+            char *out1, const msgpack_object *o2, char *out2);
+
+/* Replies {key: true}. */
+void reply_flag(struct req *r, const char *key);
+
 /* Replies with the store's error, or internal for an unexpected reply. */
 void reply_store_error(struct req *r, const struct err *err);
 

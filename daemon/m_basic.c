@@ -1,4 +1,5 @@
 /* m_basic.c: ping, server.info and auth. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,30 @@ void arg_copy(const msgpack_object *o, char *out, size_t size)
         memcpy(out, o->via.str.ptr, n);
     }
     out[n] = '\0';
+}
+
+int arg_ids(struct req *r, const char *names, const msgpack_object *o1,
+            char *out1, const msgpack_object *o2, char *out2)
+{
+    char first[32], second[32] = "";
+    if (sscanf(names, "%31s %31s", first, second) < 1)
+        return -1;
+    struct err err;
+    if (args_get_id(o1, first, out1, &err) < 0 ||
+        (o2 && args_get_id(o2, second, out2, &err) < 0)) {
+        rpc_reply_err(r, &err);
+        return -1;
+    }
+    return 0;
+}
+
+void reply_flag(struct req *r, const char *key)
+{
+    msgpack_packer *pk = rpc_reply_begin(r);
+    msgpack_pack_map(pk, 1);
+    mp_pack_cstr(pk, key);
+    msgpack_pack_true(pk);
+    rpc_reply_end(r);
 }
 
 void reply_store_error(struct req *r, const struct err *err)

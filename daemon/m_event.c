@@ -106,11 +106,8 @@ void h_event_get(struct req *r, const msgpack_object *map,
                  const msgpack_object **args)
 {
     char event[65];
-    arg_copy(args[0], event, sizeof event);
-    if (!args_valid_id(event, strlen(event))) {
-        rpc_reply_error(r, ERR_BAD_REQUEST, "event: 1-64 of A-Za-z0-9_.-");
+    if (arg_ids(r, "event", args[0], event, NULL, NULL) < 0)
         return;
-    }
     char k[KEY_MAX];
     struct cmd c;
     cmd_init(&c);

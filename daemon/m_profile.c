@@ -175,19 +175,10 @@ static bool contact_visible(const struct conn *c, const char *id,
 void h_profile_get(struct req *r, const msgpack_object *map,
                    const msgpack_object **args)
 {
-    char event[65], id[65], viewer[65];
-    arg_copy(args[0], event, sizeof event);
-    arg_copy(args[1], id, sizeof id);
-    arg_copy(args[2], viewer, sizeof viewer);
-    if (!args_valid_id(event, strlen(event)) || !args_valid_id(id, strlen(id))) {
-        rpc_reply_error(r, ERR_BAD_REQUEST, "%s: 1-64 of A-Za-z0-9_.-",
-                        args_valid_id(event, strlen(event)) ? "id" : "event");
+    char event[65], id[65], viewer[65] = "";
+    if (arg_ids(r, "event id", args[0], event, args[1], id) < 0 ||
+        (args[2] && arg_ids(r, "viewer", args[2], viewer, NULL, NULL) < 0))
         return;
-    }
-    if (args[2] && !args_valid_id(viewer, strlen(viewer))) {
-        rpc_reply_error(r, ERR_BAD_REQUEST, "viewer: 1-64 of A-Za-z0-9_.-");
-        return;
-    }
     struct profile_wait *w = xcalloc(1, sizeof *w);
     w->r = r;
     snprintf(w->event, sizeof w->event, "%s", event);
@@ -246,17 +237,9 @@ static void on_list(void *priv, const redisReply *reply, const struct err *err)
 void h_profile_list(struct req *r, const msgpack_object *map,
                     const msgpack_object **args)
 {
-    char event[65], cursor[65];
-    arg_copy(args[0], event, sizeof event);
-    arg_copy(args[1], cursor, sizeof cursor);
-    if (!args_valid_id(event, strlen(event))) {
-        rpc_reply_error(r, ERR_BAD_REQUEST, "event: 1-64 of A-Za-z0-9_.-");
+    char event[65], cursor[65] = "";
+    if (arg_ids(r, "event cursor", args[0], event, args[1], cursor) < 0)
         return;
-    }
-    if (args[1] && !args_valid_id(cursor, strlen(cursor))) {
-        rpc_reply_error(r, ERR_BAD_REQUEST, "cursor: not a cursor of this list");
-        return;
-    }
     int64_t count = LIST_COUNT_DEFAULT;
     if (args[2]) {
         if (args[2]->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
@@ -288,11 +271,7 @@ static void on_delete(void *priv, const redisReply *reply,
         reply_store_error(r, err);
         return;
     }
-    msgpack_packer *pk = rpc_reply_begin(r);
-    msgpack_pack_map(pk, 1);
-    mp_pack_cstr(pk, "deleted");
-    msgpack_pack_true(pk);
-    rpc_reply_end(r);
+    reply_flag(r, "deleted");
 }
 
 /* args: event, id */
@@ -300,13 +279,8 @@ void h_profile_delete(struct req *r, const msgpack_object *map,
                       const msgpack_object **args)
 {
     char event[65], id[65];
-    arg_copy(args[0], event, sizeof event);
-    arg_copy(args[1], id, sizeof id);
-    if (!args_valid_id(event, strlen(event)) || !args_valid_id(id, strlen(id))) {
-        rpc_reply_error(r, ERR_BAD_REQUEST, "%s: 1-64 of A-Za-z0-9_.-",
-                        args_valid_id(event, strlen(event)) ? "id" : "event");
+    if (arg_ids(r, "event id", args[0], event, args[1], id) < 0)
         return;
-    }
     char kp[KEY_MAX], kids[KEY_MAX], klog[KEY_MAX], kbf[KEY_MAX], kbl[KEY_MAX];
     struct cmd c;
     cmd_init(&c);

@@ -43,12 +43,9 @@ void h_token_create(struct req *r, const msgpack_object *map,
                     const msgpack_object **args)
 {
     char event[65], role[16];
-    arg_copy(args[0], event, sizeof event);
-    arg_copy(args[1], role, sizeof role);
-    if (!args_valid_id(event, strlen(event))) {
-        rpc_reply_error(r, ERR_BAD_REQUEST, "event: 1-64 of A-Za-z0-9_.-");
+    if (arg_ids(r, "event", args[0], event, NULL, NULL) < 0)
         return;
-    }
+    arg_copy(args[1], role, sizeof role);
     bool staff = strcmp(role, "kiosk") == 0 || strcmp(role, "app") == 0;
     if (!staff && strcmp(role, "organizer") != 0) {
         rpc_reply_error(r, ERR_BAD_REQUEST,
@@ -113,11 +110,7 @@ static void on_revoked(void *priv, const redisReply *reply,
     } else {
         /* Connections on this daemon that use the token go now. */
         server_close_token(srv_global, w->event, w->id);
-        msgpack_packer *pk = rpc_reply_begin(w->r);
-        msgpack_pack_map(pk, 1);
-        mp_pack_cstr(pk, "revoked");
-        msgpack_pack_true(pk);
-        rpc_reply_end(w->r);
+        reply_flag(w->r, "revoked");
     }
     free(w);
 }
@@ -137,12 +130,8 @@ void h_token_revoke(struct req *r, const msgpack_object *map,
                     const msgpack_object **args)
 {
     char event[65], id[65];
-    arg_copy(args[0], event, sizeof event);
-    arg_copy(args[1], id, sizeof id);
-    if (!args_valid_id(event, strlen(event))) {
-        rpc_reply_error(r, ERR_BAD_REQUEST, "event: 1-64 of A-Za-z0-9_.-");
+    if (arg_ids(r, "event id", args[0], event, args[1], id) < 0)
         return;
-    }
     if (!token_id_valid(id)) {
         rpc_reply_error(r, ERR_BAD_REQUEST, "id: not a token id");
         return;

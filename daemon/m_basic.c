@@ -5,6 +5,7 @@
 
 #include "auth.h"
 #include "cmd.h"
+#include "follow.h"
 #include "handlers.h"
 #include "keys.h"
 #include "server.h"
@@ -146,6 +147,8 @@ static void on_token(void *priv, const redisReply *reply, const struct err *err)
     snprintf(c->event, sizeof c->event, "%s", w->event);
     snprintf(c->token_id, sizeof c->token_id, "%s", w->id);
     c->token_expires = exp;
+    /* Follow the event so that a revocation made anywhere closes c. */
+    follow_event(srv_global->follow, w->event);
     reply_auth(r, ro == ROLE_ORGANIZER ? "organizer" : ro == ROLE_KIOSK ? "kiosk" : "app",
                w->event);
 out:

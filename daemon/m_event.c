@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "follow.h"
 #include "handlers.h"
 #include "keys.h"
 #include "server.h"
@@ -32,6 +33,7 @@ static void on_event_put(void *priv, const redisReply *reply,
     if (w->failed) {
         reply_store_error(w->r, &w->err);
     } else {
+        follow_event(srv_global->follow, w->event);
         msgpack_packer *pk = rpc_reply_begin(w->r);
         msgpack_pack_map(pk, 1);
         mp_pack_cstr(pk, "event");

@@ -9,6 +9,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "follow.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -66,6 +67,14 @@ static void on_link(void *priv, bool up)
     } else {
         log_warn("lost the link to Redis at %s; reconnecting", srv.cfg->redis);
     }
+}
+
+/* A change made through any daemon on this Redis. */
+static void on_change(void *priv, const char *event, const char *kind,
+                      const char *id, long long version)
+{
+    if (strcmp(kind, "token.revoke") == 0)
+        server_close_token(&srv, event, id);
 }
 
 static bool http_healthy(void *priv)
@@ -171,6 +180,11 @@ int main(int argc, char **argv)
         log_error("redis: %s", err.msg);
         return 1;
     }
+    srv.follow = follow_new(base, &sc, on_change, NULL, &err);
+    if (srv.follow == NULL) {
+        log_error("redis: %s", err.msg);
+        return 1;
+    }
     srv.sig_term = evsignal_new(base, SIGTERM, on_signal, NULL);
     srv.sig_int = evsignal_new(base, SIGINT, on_signal, NULL);
     event_add(srv.sig_term, NULL);
@@ -183,6 +197,7 @@ int main(int argc, char **argv)
     log_info("exiting");
     /* The store first: failing its pending commands completes the
      * requests that wait on them, which the server then frees. */
+    follow_free(srv.follow);
     store_free(srv.store);
     server_free(&srv);
     if (srv.http)

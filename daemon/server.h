@@ -17,12 +17,14 @@
 
 struct store;
 struct http;
+struct follow;
 
 struct server {
     struct event_base *base;
     struct config *cfg;
     struct store *store;
     struct http *http;
+    struct follow *follow;   /* change streams of other daemons' writes */
 
     struct evconnlistener *tcp, *unix_sock; /* RPC listeners, NULL if off */
     struct event *cron;                     /* timeouts, every 200 ms */

@@ -1,0 +1,272 @@
+/* follow.c: the change-stream follower (see follow.h). One XREAD BLOCK
+ * over all followed streams at a time; events added meanwhile join at the
+ * next round, within a block period. The global event index is re-read
+ * periodically so events created through other daemons are picked up. */
+#include "follow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "keys.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define BLOCK_MS 1000
+#define REFRESH_SECONDS 5
+#define MAX_EVENTS 1000 /* followed at once; more are logged and skipped */
+
+struct followed {
+    char event[65];
+    char key[KEY_MAX];
+    char last[48];   /* last stream id seen; "" until the start is known */
+};
+
+struct follow {
+    struct store *st;
+    struct event *timer;     /* next round when nothing is in flight */
+    follow_fn *fn;
+    void *priv;
+    struct followed *ev;
+    size_t nev, cap;
+    bool busy;               /* a command is in flight */
+    bool up;
+    int64_t refreshed;       /* when em:events was last read */
+};
+
+static void schedule(struct follow *f, int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_add(f->timer, &tv);
+}
+
+static struct followed *find(struct follow *f, const char *event)
+{
+    for (size_t i = 0; i < f->nev; i++)
+        if (strcmp(f->ev[i].event, event) == 0)
+            return &f->ev[i];
+    return NULL;
+}
+
+void follow_event(struct follow *f, const char *event)
+{
+    if (find(f, event))
+        return;
+    if (f->nev == MAX_EVENTS) {
+        log_warn("follow: more than %d events; not following '%s'",
+                 MAX_EVENTS, event);
+        return;
+    }
+    if (f->nev == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 8;
+        f->ev = xrealloc(f->ev, f->cap * sizeof *f->ev);
+    }
+    struct followed *e = &f->ev[f->nev++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->event, sizeof e->event, "%s", event);
+    key_fmt(e->key, event, "log", NULL);
+}
+
+static const redisReply *field(const redisReply *fields, const char *name)
+{
+    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+        const redisReply *k = fields->element[i];
+        if (k->type == REDIS_REPLY_STRING && strcmp(k->str, name) == 0)
+            return fields->element[i + 1];
+    }
+    return NULL;
+}
+
+/* XREAD's answer: [[key, [[id, [field, value, ...]], ...]], ...] */
+static void deliver(struct follow *f, const redisReply *reply)
+{
+    for (size_t s = 0; s < reply->elements; s++) {
+        const redisReply *stream = reply->element[s];
+        if (stream->type != REDIS_REPLY_ARRAY || stream->elements != 2)
+            continue;
+        struct followed *e = NULL;
+        for (size_t i = 0; i < f->nev && !e; i++)
+            if (strcmp(f->ev[i].key, stream->element[0]->str) == 0)
+                e = &f->ev[i];
+        if (e == NULL)
+            continue;
+        const redisReply *entries = stream->element[1];
+        for (size_t j = 0; j < entries->elements; j++) {
+            const redisReply *en = entries->element[j];
+            if (en->type != REDIS_REPLY_ARRAY || en->elements != 2 ||
+                en->element[0]->type != REDIS_REPLY_STRING ||
+                en->element[1]->type != REDIS_REPLY_ARRAY)
+                continue;
+            snprintf(e->last, sizeof e->last, "%s", en->element[0]->str);
+            const redisReply *kind = field(en->element[1], "k");
+            const redisReply *id = field(en->element[1], "id");
+            const redisReply *v = field(en->element[1], "v");
+            if (kind && id && kind->type == REDIS_REPLY_STRING &&
+                id->type == REDIS_REPLY_STRING)
+                f->fn(f->priv, e->event, kind->str, id->str,
+                      v && v->type == REDIS_REPLY_STRING ? atoll(v->str) : 0);
+        }
+    }
+}
+
+static void round_start(struct follow *f);
+
+static void on_read(void *priv, const redisReply *reply, const struct err *err)
+{
+    struct follow *f = priv;
+    f->busy = false;
+    if (err) {
+        schedule(f, BLOCK_MS);
+        return;
+    }
+    if (reply->type == REDIS_REPLY_ARRAY)
+        deliver(f, reply);
+    round_start(f);
+}
+
+static void on_events(void *priv, const redisReply *reply, const struct err *err)
+{
+    struct follow *f = priv;
+    f->busy = false;
+    if (!err && reply->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i < reply->elements; i++)
+            if (reply->element[i]->type == REDIS_REPLY_STRING &&
+                reply->element[i]->len <= 64)
+                follow_event(f, reply->element[i]->str);
+    round_start(f);
+}
+
+/* The start of a stream: its last id now, so only later changes count. */
+struct start_wait {
+    struct follow *f;
+    size_t index;
+};
+
+static void on_last_id(void *priv, const redisReply *reply,
+                       const struct err *err)
+{
+    struct start_wait *w = priv;
+    struct follow *f = w->f;
+    f->busy = false;
+    if (!err && w->index < f->nev) {
+        struct followed *e = &f->ev[w->index];
+        /* XREVRANGE key + - COUNT 1: [] or [[id, fields]] */
+        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
+            reply->element[0]->type == REDIS_REPLY_ARRAY &&
+            reply->element[0]->elements == 2)
+            snprintf(e->last, sizeof e->last, "%s",
+                     reply->element[0]->element[0]->str);
+        else if (reply->type == REDIS_REPLY_ARRAY)
+            snprintf(e->last, sizeof e->last, "0-0");
+    }
+    free(w);
+    if (err)
+        schedule(f, BLOCK_MS);
+    else
+        round_start(f);
+}
+
+/* One step at a time: refresh the event index, learn where new streams
+ * start, or block reading all of them. */
+static void round_start(struct follow *f)
+{
+    if (f->busy)
+        return;
+    int64_t now = (int64_t)time(NULL);
+    struct cmd c;
+    if (now - f->refreshed >= REFRESH_SECONDS) {
+        f->refreshed = now;
+        cmd_init(&c);
+        cmd_adds(&c, "SMEMBERS");
+        cmd_adds(&c, KEY_EVENTS);
+        f->busy = true;
+        cmd_send(&c, f->st, on_events, f);
+        return;
+    }
+    for (size_t i = 0; i < f->nev; i++) {
+        if (f->ev[i].last[0])
+            continue;
+        struct start_wait *w = xmalloc(sizeof *w);
+        w->f = f;
+        w->index = i;
+        cmd_init(&c);
+        cmd_adds(&c, "XREVRANGE");
+        cmd_adds(&c, f->ev[i].key);
+        cmd_adds(&c, "+");
+        cmd_adds(&c, "-");
+        cmd_adds(&c, "COUNT");
+        cmd_adds(&c, "1");
+        f->busy = true;
+        cmd_send(&c, f->st, on_last_id, w);
+        return;
+    }
+    if (f->nev == 0) {
+        schedule(f, BLOCK_MS);
+        return;
+    }
+    /* XREAD BLOCK ms STREAMS k1..kn id1..idn, in slices of the arg limit. */
+    size_t n = f->nev;
+    if (n > (CMD_MAX_ARGS - 8) / 2)
+        n = (CMD_MAX_ARGS - 8) / 2;
+    struct cmd *x = xmalloc(sizeof *x);
+    cmd_init(x);
+    cmd_adds(x, "XREAD");
+    cmd_adds(x, "COUNT");
+    cmd_adds(x, "1000");
+    cmd_adds(x, "BLOCK");
+    cmd_addi(x, BLOCK_MS);
+    cmd_adds(x, "STREAMS");
+    for (size_t i = 0; i < n; i++)
+        cmd_adds(x, f->ev[i].key);
+    for (size_t i = 0; i < n; i++)
+        cmd_adds(x, f->ev[i].last);
+    f->busy = true;
+    store_commandv_timeout(f->st, BLOCK_MS + 2000, x->argc, x->argv, x->len,
+                           on_read, f);
+    free(x);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    round_start(arg);
+}
+
+static void on_link(void *priv, bool up)
+{
+    struct follow *f = priv;
+    f->up = up;
+    if (up)
+        round_start(f);
+}
+
+struct follow *follow_new(struct event_base *base, const struct store_config *sc,
+                          follow_fn *fn, void *priv, struct err *err)
+{
+    struct follow *f = xcalloc(1, sizeof *f);
+    f->fn = fn;
+    f->priv = priv;
+    f->timer = evtimer_new(base, on_timer, f);
+    /* The follower needs no functions of its own: another link loads them. */
+    struct store_config c = *sc;
+    c.functions = NULL;
+    c.functions_len = 0;
+    f->st = store_new(base, &c, on_link, f, err);
+    if (f->st == NULL) {
+        event_free(f->timer);
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+void follow_free(struct follow *f)
+{
+    if (f == NULL)
+        return;
+    store_free(f->st);
+    event_free(f->timer);
+    free(f->ev);
+    free(f);
+}

@@ -1,0 +1,27 @@
+/* follow.h: tails every known event's change stream (em:{E}:log) on a
+ * Redis connection of its own, so that what another daemon on the same
+ * Redis changed reaches this one: today, revoked tokens close their
+ * connections here too; later, the match index and notifications. */
+#ifndef EM_FOLLOW_H
+#define EM_FOLLOW_H
+
+#include <event2/event.h>
+
+#include "err.h"
+#include "store.h"
+
+struct follow;
+
+/* One change: kind ("token.revoke", "profile.put"...), id and version. */
+typedef void follow_fn(void *priv, const char *event, const char *kind,
+                       const char *id, long long version);
+
+struct follow *follow_new(struct event_base *base, const struct store_config *sc,
+                          follow_fn *fn, void *priv, struct err *err);
+
+/* Starts following an event's stream from its current end (idempotent). */
+void follow_event(struct follow *f, const char *event);
+
+void follow_free(struct follow *f);
+
+#endif

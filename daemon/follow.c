@@ -26,6 +26,7 @@ struct followed {
 
 struct follow {
     struct store *st;
+    struct store *main;      /* the daemon's link, for quick look-ups */
     struct event *timer;     /* next round when nothing is in flight */
     follow_fn *fn;
     void *priv;
@@ -50,6 +51,36 @@ static struct followed *find(struct follow *f, const char *event)
     return NULL;
 }
 
+/* Where a stream starts for us: its last id at the moment we began to
+ * follow it, asked on the main link so that the answer is not held up
+ * behind a blocked XREAD; later changes are then all seen. */
+struct start_wait {
+    struct follow *f;
+    char event[65];
+};
+
+static void on_last_id(void *priv, const redisReply *reply,
+                       const struct err *err)
+{
+    struct start_wait *w = priv;
+    struct followed *e = w->f ? find(w->f, w->event) : NULL;
+    if (e && !err && reply->type == REDIS_REPLY_ARRAY) {
+        /* XREVRANGE key + - COUNT 1: [] or [[id, fields]] */
+        if (reply->elements == 1 &&
+            reply->element[0]->type == REDIS_REPLY_ARRAY &&
+            reply->element[0]->elements == 2 &&
+            reply->element[0]->element[0]->type == REDIS_REPLY_STRING)
+            snprintf(e->last, sizeof e->last, "%s",
+                     reply->element[0]->element[0]->str);
+        else
+            snprintf(e->last, sizeof e->last, "0-0");
+    } else if (e) {
+        /* Unknown start: forget it, so that the next follow_event asks. */
+        *e = w->f->ev[--w->f->nev];
+    }
+    free(w);
+}
+
 void follow_event(struct follow *f, const char *event)
 {
     if (find(f, event))
@@ -67,6 +98,18 @@ void follow_event(struct follow *f, const char *event)
     memset(e, 0, sizeof *e);
     snprintf(e->event, sizeof e->event, "%s", event);
     key_fmt(e->key, event, "log", NULL);
+    struct start_wait *w = xcalloc(1, sizeof *w);
+    w->f = f;
+    snprintf(w->event, sizeof w->event, "%s", event);
+    struct cmd c;
+    cmd_init(&c);
+    cmd_adds(&c, "XREVRANGE");
+    cmd_adds(&c, e->key);
+    cmd_adds(&c, "+");
+    cmd_adds(&c, "-");
+    cmd_adds(&c, "COUNT");
+    cmd_adds(&c, "1");
+    cmd_send(&c, f->main, on_last_id, w);
 }
 
 static const redisReply *field(const redisReply *fields, const char *name)
@@ -138,36 +181,6 @@ static void on_events(void *priv, const redisReply *reply, const struct err *err
     round_start(f);
 }
 
-/* The start of a stream: its last id now, so only later changes count. */
-struct start_wait {
-    struct follow *f;
-    size_t index;
-};
-
-static void on_last_id(void *priv, const redisReply *reply,
-                       const struct err *err)
-{
-    struct start_wait *w = priv;
-    struct follow *f = w->f;
-    f->busy = false;
-    if (!err && w->index < f->nev) {
-        struct followed *e = &f->ev[w->index];
-        /* XREVRANGE key + - COUNT 1: [] or [[id, fields]] */
-        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
-            reply->element[0]->type == REDIS_REPLY_ARRAY &&
-            reply->element[0]->elements == 2)
-            snprintf(e->last, sizeof e->last, "%s",
-                     reply->element[0]->element[0]->str);
-        else if (reply->type == REDIS_REPLY_ARRAY)
-            snprintf(e->last, sizeof e->last, "0-0");
-    }
-    free(w);
-    if (err)
-        schedule(f, BLOCK_MS);
-    else
-        round_start(f);
-}
-
 /* One step at a time: refresh the event index, learn where new streams
  * start, or block reading all of them. */
 static void round_start(struct follow *f)
@@ -185,31 +198,16 @@ static void round_start(struct follow *f)
         cmd_send(&c, f->st, on_events, f);
         return;
     }
-    for (size_t i = 0; i < f->nev; i++) {
+    /* Streams whose start is still being asked for wait a round. */
+    size_t n = 0;
+    for (size_t i = 0; i < f->nev && n < (CMD_MAX_ARGS - 8) / 2; i++)
         if (f->ev[i].last[0])
-            continue;
-        struct start_wait *w = xmalloc(sizeof *w);
-        w->f = f;
-        w->index = i;
-        cmd_init(&c);
-        cmd_adds(&c, "XREVRANGE");
-        cmd_adds(&c, f->ev[i].key);
-        cmd_adds(&c, "+");
-        cmd_adds(&c, "-");
-        cmd_adds(&c, "COUNT");
-        cmd_adds(&c, "1");
-        f->busy = true;
-        cmd_send(&c, f->st, on_last_id, w);
-        return;
-    }
-    if (f->nev == 0) {
+            n++;
+    if (n == 0) {
         schedule(f, BLOCK_MS);
         return;
     }
-    /* XREAD BLOCK ms STREAMS k1..kn id1..idn, in slices of the arg limit. */
-    size_t n = f->nev;
-    if (n > (CMD_MAX_ARGS - 8) / 2)
-        n = (CMD_MAX_ARGS - 8) / 2;
+    /* XREAD BLOCK ms STREAMS k1..kn id1..idn */
     struct cmd *x = xmalloc(sizeof *x);
     cmd_init(x);
     cmd_adds(x, "XREAD");
@@ -218,10 +216,14 @@ static void round_start(struct follow *f)
     cmd_adds(x, "BLOCK");
     cmd_addi(x, BLOCK_MS);
     cmd_adds(x, "STREAMS");
-    for (size_t i = 0; i < n; i++)
-        cmd_adds(x, f->ev[i].key);
-    for (size_t i = 0; i < n; i++)
-        cmd_adds(x, f->ev[i].last);
+    size_t m = 0;
+    for (size_t i = 0; i < f->nev && m < n; i++)
+        if (f->ev[i].last[0])
+            cmd_adds(x, f->ev[i].key), m++;
+    m = 0;
+    for (size_t i = 0; i < f->nev && m < n; i++)
+        if (f->ev[i].last[0])
+            cmd_adds(x, f->ev[i].last), m++;
     f->busy = true;
     store_commandv_timeout(f->st, BLOCK_MS + 2000, x->argc, x->argv, x->len,
                            on_read, f);
@@ -241,10 +243,12 @@ static void on_link(void *priv, bool up)
         round_start(f);
 }
 
-struct follow *follow_new(struct event_base *base, const struct store_config *sc,
-                          follow_fn *fn, void *priv, struct err *err)
+struct follow *follow_new(struct event_base *base, struct store *main,
+                          const struct store_config *sc, follow_fn *fn,
+                          void *priv, struct err *err)
 {
     struct follow *f = xcalloc(1, sizeof *f);
+    f->main = main;
     f->fn = fn;
     f->priv = priv;
     f->timer = evtimer_new(base, on_timer, f);

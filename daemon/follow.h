@@ -16,8 +16,11 @@ struct follow;
 typedef void follow_fn(void *priv, const char *event, const char *kind,
                        const char *id, long long version);
 
-struct follow *follow_new(struct event_base *base, const struct store_config *sc,
-                          follow_fn *fn, void *priv, struct err *err);
+/* main: the daemon's own link, used for quick look-ups; sc: how to open
+ * the follower's link (XREAD BLOCK holds a connection). */
+struct follow *follow_new(struct event_base *base, struct store *main,
+                          const struct store_config *sc, follow_fn *fn,
+                          void *priv, struct err *err);
 
 /* Starts following an event's stream from its current end (idempotent). */
 void follow_event(struct follow *f, const char *event);

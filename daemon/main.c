@@ -180,7 +180,7 @@ int main(int argc, char **argv)
         log_error("redis: %s", err.msg);
         return 1;
     }
-    srv.follow = follow_new(base, &sc, on_change, NULL, &err);
+    srv.follow = follow_new(base, srv.store, &sc, on_change, NULL, &err);
     if (srv.follow == NULL) {
         log_error("redis: %s", err.msg);
         return 1;
@@ -196,9 +196,10 @@ int main(int argc, char **argv)
 
     log_info("exiting");
     /* The store first: failing its pending commands completes the
-     * requests that wait on them, which the server then frees. */
-    follow_free(srv.follow);
+     * requests (and follower look-ups) that wait on them; then the
+     * follower, then the connections. */
     store_free(srv.store);
+    follow_free(srv.follow);
     server_free(&srv);
     if (srv.http)
         http_free(srv.http);

@@ -172,12 +172,12 @@ cat <<EOF
 
 expomatch is running.
   RPC (MessagePack-RPC):  127.0.0.1:$rpc_port
-  dashboard:              http://127.0.0.1:$http_port/
+  health:                 http://127.0.0.1:$http_port/healthz
   metrics:                http://127.0.0.1:$http_port/metrics
   Redis:                  $redis_addr
-  admin token file:       var/admin.token (the dashboard asks for its content)
+  admin token file:       var/admin.token
   try:  bin/expomatch-cli -a @var/admin.token event.get '{"event":"demo"}'
-        bin/expomatch-cli -a @var/admin.token match.top '{"event":"demo","id":"jp-minato-coffee"}'
+        bin/expomatch-cli -a @var/admin.token profile.get '{"event":"demo","id":"jp-minato-coffee"}'
 Press Ctrl-C to stop.
 EOF
 

@@ -69,7 +69,7 @@ struct conn *conn_new(struct server *srv, int fd, const char *peer)
     c->fd = fd;
     c->state = CONN_OPEN;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
-    c->connected_at = c->last_active = now_unix();
+    c->connected_ms = c->last_active_ms = now_us() / 1000;
     mpscan_reset(&c->scan);
     c->ev_more = event_new(srv->base, -1, 0, on_more, c);
     if (transport_raw_attach(c, fd) < 0) {
@@ -187,7 +187,7 @@ static void conn_process(struct conn *c)
             break;
         }
         mpscan_reset(&c->scan);
-        c->last_active = now_unix();
+        c->last_active_ms = now_us() / 1000;
         int rc = rpc_handle_frame(c, (const char *)start, objlen);
         msgpack_zone_clear(&c->srv->zone);
         buf_consume(&c->in, objlen);

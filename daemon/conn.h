@@ -85,8 +85,8 @@ struct conn {
     int64_t token_expires;    /* unix seconds, 0 = never */
 
     /* timing and limits */
-    int64_t connected_at;     /* unix seconds */
-    int64_t last_active;      /* unix seconds of the last request */
+    uint64_t connected_ms;    /* monotonic milliseconds at accept */
+    uint64_t last_active_ms;  /* monotonic milliseconds of the last request */
     int64_t rate_second;      /* rate-limit window (unix second) */
     unsigned rate_count;      /* requests in that window */
 };

@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "rpc.h"
 #include "xmalloc.h"
 
 struct server *srv_global;
@@ -73,25 +74,22 @@ void server_conn_freed(struct server *s, struct conn *c)
 /* Refuses a connection over maxclients with one `unavailable` response. */
 static void reject_conn(int fd)
 {
-    static const char msg[] = "too many connections (maxclients)";
-    unsigned char reply[128];
-    size_t n = 0;
-    reply[n++] = 0x94; /* [1, 0, {code, message}, nil] */
-    reply[n++] = 0x01;
-    reply[n++] = 0x00;
-    reply[n++] = 0x82;
-    reply[n++] = 0xa4;
-    memcpy(reply + n, "code", 4), n += 4;
-    reply[n++] = 0xab;
-    memcpy(reply + n, "unavailable", 11), n += 11;
-    reply[n++] = 0xa7;
-    memcpy(reply + n, "message", 7), n += 7;
-    reply[n++] = (unsigned char)(0xa0 | (sizeof msg - 1));
-    memcpy(reply + n, msg, sizeof msg - 1), n += sizeof msg - 1;
-    reply[n++] = 0xc0;
+    struct buf b = {0};
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &b, buf_msgpack_write);
+    msgpack_pack_array(&pk, 4); /* [1, 0, {code, message}, nil] */
+    msgpack_pack_uint32(&pk, 1);
+    msgpack_pack_uint32(&pk, 0);
+    msgpack_pack_map(&pk, 2);
+    mp_pack_cstr(&pk, "code");
+    mp_pack_cstr(&pk, errcode_name(ERR_UNAVAILABLE));
+    mp_pack_cstr(&pk, "message");
+    mp_pack_cstr(&pk, "too many connections (maxclients)");
+    msgpack_pack_nil(&pk);
     /* A fresh socket's buffer takes these few bytes whole. */
-    ssize_t w = send(fd, reply, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t w = send(fd, b.p, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
     (void)w;
+    buf_free(&b);
     close(fd);
 }
 
@@ -142,7 +140,7 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 static void on_cron(evutil_socket_t fd, short what, void *arg)
 {
     struct server *s = arg;
-    int64_t now = now_unix();
+    uint64_t now = now_us() / 1000;
     const struct config *cfg = s->cfg;
     struct conn *next;
     for (struct conn *c = s->conns; c; c = next) {
@@ -150,10 +148,11 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
         if (c->state != CONN_OPEN)
             continue;
         if (c->role == ROLE_NONE) {
-            if (now - c->connected_at >= cfg->auth_timeout)
+            if (now - c->connected_ms >= (uint64_t)cfg->auth_timeout * 1000)
                 conn_close(c, "auth-timeout");
         } else if (cfg->idle_timeout > 0 && c->inflight == 0 &&
-                   now - c->last_active >= cfg->idle_timeout) {
+                   now - c->last_active_ms >=
+                       (uint64_t)cfg->idle_timeout * 1000) {
             conn_close(c, "idle-timeout");
         }
     }

@@ -1,0 +1,59 @@
+"""Two daemons sharing one Redis: what one writes the other serves, and a
+token revoked through one closes the connections that use it on the other
+(the change-stream follower)."""
+import time
+
+from conftest import Daemon
+from helpers import event_doc, profile_doc, uid
+from rpc import RpcError
+
+
+def second_daemon(stack, tmp_path):
+    d = Daemon(stack.redis.port, tmp_path / "second", name="second")
+    d.admin_token = stack.daemon.admin_token
+    d.keyfile.write_bytes(stack.daemon.keyfile.read_bytes())
+    return d.start()
+
+
+def test_write_on_one_daemon_is_read_on_the_other(make_stack, tmp_path):
+    stack = make_stack()
+    other = second_daemon(stack, tmp_path)
+    try:
+        ev, pid = uid("ev"), uid("p")
+        with stack.daemon.admin() as a:
+            a.call("event.put", event_doc(ev))
+            a.call("profile.put", profile_doc(ev, pid))
+        with other.admin() as b:
+            assert b.call("profile.get", event=ev, id=pid)["version"] == 1
+    finally:
+        other.stop()
+
+
+def test_token_revoked_on_one_daemon_closes_its_connection_on_the_other(
+        make_stack, tmp_path):
+    stack = make_stack()
+    other = second_daemon(stack, tmp_path)
+    try:
+        ev = uid("ev")
+        with stack.daemon.admin() as a:
+            a.call("event.put", event_doc(ev))
+            tok = a.call("token.create", event=ev, role="app")
+            with other.client() as b:
+                assert b.call("auth", token=tok["token"])["role"] == "app"
+                assert b.call("event.get", event=ev)["event"] == ev
+                t0 = time.monotonic()
+                assert a.call("token.revoke", event=ev, id=tok["id"]) == \
+                    {"revoked": True}
+                b.read_until_closed(timeout=5)
+                elapsed = time.monotonic() - t0
+            assert elapsed < 3, "closed only after %.2fs" % elapsed
+        # and the token is dead on both daemons
+        for d in (stack.daemon, other):
+            with d.client() as c:
+                try:
+                    c.call("auth", token=tok["token"])
+                    raise AssertionError("revoked token accepted")
+                except RpcError as e:
+                    assert e.code == "unauthorized"
+    finally:
+        other.stop()

@@ -1,6 +1,7 @@
 /* config.c: one typed table drives defaults, the config file, the flags,
  * --help and the documented sample file, so the four can never disagree. */
 #include "config.h"
+#include "hostport.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -125,7 +126,7 @@ static int check_hostport(const char *value, char *why, size_t whylen)
 {
     char host[256];
     int port;
-    if (config_split_hostport(value, host, sizeof host, &port) == 0)
+    if (hostport_split(value, host, sizeof host, &port) == 0)
         return 0;
     snprintf(why, whylen, "not host:port or [v6]:port");
     return -1;
@@ -150,54 +151,6 @@ static int check_sockpath(const char *value, char *why, size_t whylen)
     return -1;
 }
 
-int config_split_hostport(const char *s, char *host, size_t hostlen,
-                          int *port)
-{
-    const char *h = s, *colon;
-    size_t hl;
-    bool v6 = s[0] == '[';
-
-    if (v6) {
-        const char *close = strchr(s, ']');
-        if (close == NULL || close[1] != ':')
-            return -1;
-        h = s + 1;
-        hl = (size_t)(close - h);
-        colon = close + 1;
-    } else {
-        colon = strrchr(s, ':');
-        if (colon == NULL)
-            return -1;
-        hl = (size_t)(colon - s);
-        /* A bare IPv6 address is ambiguous with the port: brackets needed. */
-        if (memchr(s, ':', hl) != NULL)
-            return -1;
-    }
-    if (hl == 0 || hl >= hostlen)
-        return -1;
-
-    const char *p = colon + 1;
-    long v = 0;
-    if (*p == '\0')
-        return -1;
-    for (; *p; p++) {
-        if (!isdigit((unsigned char)*p) || v > 65535)
-            return -1;
-        v = v * 10 + (*p - '0');
-    }
-    if (v < 1 || v > 65535)
-        return -1;
-
-    memcpy(host, h, hl);
-    host[hl] = '\0';
-    if (v6) {
-        struct in6_addr a6;
-        if (inet_pton(AF_INET6, host, &a6) != 1)
-            return -1;
-    }
-    *port = (int)v;
-    return 0;
-}
 
 /* ---- the table applied to a struct ---- */
 

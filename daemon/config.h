@@ -65,9 +65,4 @@ void config_print_sample(FILE *out);
 
 void config_free(struct config *cfg);
 
-/* Splits "host:port" or "[v6]:port" (the `redis` key's forms) into host,
- * without brackets, and port 1..65535; 0, or -1 if malformed. */
-int config_split_hostport(const char *s, char *host, size_t hostlen,
-                          int *port);
-
 #endif

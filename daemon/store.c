@@ -16,11 +16,12 @@
 #include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 
+#include "hostport.h"
 #include "log.h"
+#include "store_error.h"
 #include "xmalloc.h"
 
 #define STORE_MAX_ADDRS 4
-#define STORE_DEFAULT_PORT "6379"
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 /* Sent data unacknowledged this long means the peer host is gone (a
@@ -87,62 +88,17 @@ static void connect_start(struct store *st);
 
 /* ---- addresses ---------------------------------------------------------- */
 
-/* Splits "host:port", "[v6]:port", "host" or "[v6]" into host and port. */
-static int split_addr(const char *addr, char *host, size_t hostsz, char *port,
-                      size_t portsz, struct err *err)
-{
-    const char *h = addr, *p = NULL;
-    size_t hlen;
-    if (addr == NULL || *addr == '\0')
-        return err_set(err, ERR_BAD_REQUEST, "redis address is empty");
-    if (*addr == '[') {
-        const char *close = strchr(addr, ']');
-        if (close == NULL || (close[1] != '\0' && close[1] != ':'))
-            return err_set(err, ERR_BAD_REQUEST,
-                           "redis address '%s': expected [v6]:port", addr);
-        h = addr + 1;
-        hlen = (size_t)(close - h);
-        if (close[1] == ':')
-            p = close + 2;
-    } else {
-        const char *colon = strchr(addr, ':');
-        if (colon != NULL && strchr(colon + 1, ':') != NULL)
-            return err_set(err, ERR_BAD_REQUEST,
-                           "redis address '%s': put IPv6 addresses in "
-                           "brackets, as [::1]:6379", addr);
-        hlen = colon ? (size_t)(colon - addr) : strlen(addr);
-        if (colon)
-            p = colon + 1;
-    }
-    if (hlen == 0 || hlen >= hostsz)
-        return err_set(err, ERR_BAD_REQUEST,
-                       "redis address '%s': bad host", addr);
-    memcpy(host, h, hlen);
-    host[hlen] = '\0';
-    if (p == NULL)
-        p = STORE_DEFAULT_PORT;
-    long v = 0;
-    size_t n = strlen(p);
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9' || v > 65535)
-            return err_set(err, ERR_BAD_REQUEST,
-                           "redis address '%s': bad port", addr);
-        v = v * 10 + (p[i] - '0');
-    }
-    if (n == 0 || v < 1 || v > 65535 || n >= portsz)
-        return err_set(err, ERR_BAD_REQUEST,
-                       "redis address '%s': bad port", addr);
-    snprintf(port, portsz, "%ld", v);
-    return 0;
-}
-
 /* The only blocking lookup: done once here so that hiredis, which calls
  * getaddrinfo itself, only ever sees numeric addresses inside the loop. */
 static int resolve(struct store *st, const char *addr, struct err *err)
 {
     char host[256], port[8];
-    if (split_addr(addr, host, sizeof host, port, sizeof port, err) < 0)
-        return -1;
+    int portnum;
+    if (addr == NULL || hostport_split(addr, host, sizeof host, &portnum) < 0)
+        return err_set(err, ERR_BAD_REQUEST,
+                       "redis address '%s': expected host:port or [v6]:port",
+                       addr ? addr : "");
+    snprintf(port, sizeof port, "%d", portnum);
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV};
@@ -170,106 +126,6 @@ static int resolve(struct store *st, const char *addr, struct err *err)
         return err_set(err, ERR_UNAVAILABLE,
                        "redis address '%s' resolved to nothing usable", addr);
     return 0;
-}
-
-/* ---- error mapping ------------------------------------------------------ */
-
-static bool word_is(const char *w, size_t n, const char *lit)
-{
-    return strlen(lit) == n && memcmp(w, lit, n) == 0;
-}
-
-static size_t word_len(const char *s, const char *end)
-{
-    const char *p = s;
-    while (p < end && *p != ' ')
-        p++;
-    return (size_t)(p - s);
-}
-
-/* Redis appends " script: <name>, on @user_function:<line>." to errors
- * raised with error({err=...}); clients need none of that. */
-static size_t strip_script_suffix(const char *s, size_t n)
-{
-    static const char tag[] = " script: ";
-    size_t cut = n;
-    for (size_t i = 0; i + sizeof tag - 1 <= n; i++)
-        if (memcmp(s + i, tag, sizeof tag - 1) == 0)
-            cut = i;
-    if (cut == n)
-        return n;
-    for (size_t i = cut; i + 6 <= n; i++)
-        if (memcmp(s + i, ", on @", 6) == 0)
-            return cut;
-    return n;
-}
-
-static enum errcode map_error(const char *s, size_t len, struct err *err,
-                              bool *generic)
-{
-    const char *end = s + len;
-    size_t w = word_len(s, end);
-    *generic = false;
-    /* Transient states of a healthy Redis: the caller may retry. BUSY must
-     * match whole, or BUSYGROUP and BUSYKEY would count as transient. */
-    if (word_is(s, w, "LOADING") || word_is(s, w, "BUSY") ||
-        word_is(s, w, "MASTERDOWN") || word_is(s, w, "TRYAGAIN")) {
-        err_set(err, ERR_UNAVAILABLE, "store is temporarily unavailable (%.*s)",
-                (int)w, s);
-        return ERR_UNAVAILABLE;
-    }
-    /* A function's redis.error_reply("conflict x") arrives as-is, but one
-     * without a space ("not_found") arrives as "ERR not_found". */
-    const char *p = s;
-    if (word_is(s, w, "ERR") && w < len) {
-        p = s + w + 1;
-        w = word_len(p, end);
-    }
-    enum errcode code = errcode_from_name(p, w);
-    if (code != ERR_NONE) {
-        const char *mend = p + strip_script_suffix(p, (size_t)(end - p));
-        const char *msg = p + w < mend ? p + w + 1 : mend;
-        size_t mlen = (size_t)(mend - msg);
-        if (mlen == 0)
-            err_set(err, code, "%s", errcode_name(code));
-        else
-            err_set(err, code, "%.*s", (int)mlen, msg);
-        return code;
-    }
-    *generic = true;
-    err_set(err, ERR_INTERNAL, "the store rejected the request");
-    return ERR_INTERNAL;
-}
-
-enum errcode store_map_error(const char *str, size_t len, struct err *err)
-{
-    bool generic;
-    return map_error(str, len, err, &generic);
-}
-
-/* Copies a Redis error for the log with quoted parts blanked: Redis quotes
- * command arguments ("unknown command 'X', with args beginning with: ..."),
- * and arguments may be secrets. */
-static void redact(const char *s, size_t len, char *out, size_t outsz)
-{
-    size_t o = 0;
-    char quote = 0;
-    for (size_t i = 0; i < len && o + 4 < outsz; i++) {
-        char c = s[i];
-        if (quote) {
-            if (c == quote) {
-                memcpy(out + o, "...", 3);
-                o += 3;
-                out[o++] = c;
-                quote = 0;
-            }
-            continue;
-        }
-        if (c == '\'' || c == '"')
-            quote = c;
-        out[o++] = (c >= 0x20 && c < 0x7f) ? c : '?';
-    }
-    out[o] = '\0';
 }
 
 /* ---- link state --------------------------------------------------------- */
@@ -364,9 +220,9 @@ static void on_handshake_reply(redisAsyncContext *ac, void *r, void *priv)
         char text[256];
         /* An AUTH error says nothing useful beyond its first word. */
         size_t n = strcmp(what, "AUTH") == 0
-                       ? word_len(reply->str, reply->str + reply->len)
+                       ? store_error_word_len(reply->str, reply->str + reply->len)
                        : (size_t)reply->len;
-        redact(reply->str, n, text, sizeof text);
+        store_error_redact(reply->str, n, text, sizeof text);
         log_warn("store: %s on %s port %d failed: %s", what,
                  st->addrs[st->addr_idx], st->port, text);
         drop_later(st);
@@ -596,10 +452,10 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
         finish(c, NULL, &e);
     } else if (reply->type == REDIS_REPLY_ERROR) {
         bool generic;
-        map_error(reply->str, (size_t)reply->len, &e, &generic);
+        store_error_map(reply->str, (size_t)reply->len, &e, &generic);
         if (generic) {
             char text[256];
-            redact(reply->str, (size_t)reply->len, text, sizeof text);
+            store_error_redact(reply->str, (size_t)reply->len, text, sizeof text);
             log_warn("store: %s failed: %s", c->name, text);
         }
         finish(c, NULL, &e);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "hostport.h"
 #include "log.h"
 
 #define SAMPLE_PATH "config/expomatchd.conf"
@@ -356,28 +357,28 @@ static void test_split_hostport(void **state)
 {
     char host[64];
     int port = 0;
-    assert_int_equal(config_split_hostport("127.0.0.1:6379", host,
+    assert_int_equal(hostport_split("127.0.0.1:6379", host,
                                            sizeof host, &port), 0);
     assert_string_equal(host, "127.0.0.1");
     assert_int_equal(port, 6379);
-    assert_int_equal(config_split_hostport("[::1]:7000", host, sizeof host,
+    assert_int_equal(hostport_split("[::1]:7000", host, sizeof host,
                                            &port), 0);
     assert_string_equal(host, "::1");
     assert_int_equal(port, 7000);
-    assert_int_equal(config_split_hostport("redis.local:1", host,
+    assert_int_equal(hostport_split("redis.local:1", host,
                                            sizeof host, &port), 0);
     assert_string_equal(host, "redis.local");
-    assert_int_equal(config_split_hostport("::1:6379", host, sizeof host,
+    assert_int_equal(hostport_split("::1:6379", host, sizeof host,
                                            &port), -1);
-    assert_int_equal(config_split_hostport("h:0", host, sizeof host, &port),
+    assert_int_equal(hostport_split("h:0", host, sizeof host, &port),
                      -1);
-    assert_int_equal(config_split_hostport("h:65536", host, sizeof host,
+    assert_int_equal(hostport_split("h:65536", host, sizeof host,
                                            &port), -1);
-    assert_int_equal(config_split_hostport(":80", host, sizeof host, &port),
+    assert_int_equal(hostport_split(":80", host, sizeof host, &port),
                      -1);
-    assert_int_equal(config_split_hostport("[nothex]:80", host, sizeof host,
+    assert_int_equal(hostport_split("[nothex]:80", host, sizeof host,
                                            &port), -1);
-    assert_int_equal(config_split_hostport("h:", host, sizeof host, &port),
+    assert_int_equal(hostport_split("h:", host, sizeof host, &port),
                      -1);
 }
 

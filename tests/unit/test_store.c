@@ -246,7 +246,8 @@ static void test_bad_addresses(void **state)
 {
     const char *bad[] = {"no-such-host.invalid:6379", "[::1", "[::1]x",
                          "::1:6379", "127.0.0.1:0", "127.0.0.1:99999",
-                         "127.0.0.1:", "127.0.0.1:12ab", ":6379", ""};
+                         "127.0.0.1:", "127.0.0.1:12ab", ":6379", "",
+                         "localhost" /* the port is required */};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         struct store_config cfg = {.addr = bad[i], .timeout_ms = 100};
         struct err err = {0};
@@ -257,7 +258,7 @@ static void test_bad_addresses(void **state)
         assert_true(err.msg[0] != '\0');
     }
     /* Well-formed ones are accepted (nothing listens there). */
-    const char *good[] = {"localhost", "[::1]:1", "127.0.0.1:1"};
+    const char *good[] = {"localhost:1", "[::1]:1", "127.0.0.1:1"};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
         struct store_config cfg = {.addr = good[i], .timeout_ms = 100};
         struct err err = {0};

@@ -111,7 +111,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/expomatch $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 755 bin/expomatchd bin/expomatch-cli $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 config/expomatchd.conf $(DESTDIR)$(PREFIX)/share/expomatch/
-	install -m 644 config/expomatchd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	sed 's#/usr/local/#$(PREFIX)/#g' config/expomatchd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/expomatchd.service
 
 fmt:
 	clang-format -i daemon/*.c daemon/*.h proto/*.c proto/*.h clients/*.c tests/unit/*.c tests/bench/*.c

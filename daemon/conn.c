@@ -94,34 +94,56 @@ static size_t request_limit(const struct conn *c)
     return max;
 }
 
+/* Big-endian unsigned integer of n bytes. */
+static uint64_t be(const unsigned char *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
 /* Reads the msgid of a request whose start is `[0, msgid, ...`, so that an
- * error about an oversized request can still name it; 0 when unreadable. */
+ * error about an oversized request can still name it; 0 when unreadable.
+ * Accepts every encoding the decoder accepts, not only the shortest. */
 static uint32_t peek_msgid(const unsigned char *p, size_t n)
 {
     size_t i;
-    if (n < 3)
-        return 0;
-    if (p[0] == 0x94)
+    if (n >= 1 && p[0] == 0x94)
         i = 1;
-    else if (p[0] == 0xdc && n >= 5 && p[1] == 0 && p[2] == 4)
+    else if (n >= 3 && p[0] == 0xdc && be(p + 1, 2) == 4)
         i = 3;
+    else if (n >= 5 && p[0] == 0xdd && be(p + 1, 4) == 4)
+        i = 5;
     else
         return 0;
-    if (p[i] != 0x00)
+    /* The type 0, itself possibly in a longer form. */
+    static const unsigned char width[4] = {1, 2, 4, 8};
+    if (i < n && p[i] == 0x00)
+        i++;
+    else if (i < n && ((p[i] >= 0xcc && p[i] <= 0xcf) ||
+                       (p[i] >= 0xd0 && p[i] <= 0xd3))) {
+        size_t w = width[p[i] & 3];
+        if (i + w >= n || be(p + i + 1, w) != 0)
+            return 0;
+        i += 1 + w;
+    } else
         return 0;
-    i++;
     if (i >= n)
         return 0;
     unsigned char t = p[i];
     if (t <= 0x7f)
         return t;
-    if (t == 0xcc && i + 1 < n)
-        return p[i + 1];
-    if (t == 0xcd && i + 2 < n)
-        return (uint32_t)p[i + 1] << 8 | p[i + 2];
-    if (t == 0xce && i + 4 < n)
-        return (uint32_t)p[i + 1] << 24 | (uint32_t)p[i + 2] << 16 |
-               (uint32_t)p[i + 3] << 8 | p[i + 4];
+    if ((t >= 0xcc && t <= 0xcf) || (t >= 0xd0 && t <= 0xd3)) {
+        size_t w = width[t & 3];
+        if (i + w >= n)
+            return 0;
+        /* Signed forms: a set top bit is negative, not a msgid. */
+        if (t >= 0xd0 && (p[i + 1] & 0x80))
+            return 0;
+        uint64_t v = be(p + i + 1, w);
+        return v <= UINT32_MAX ? (uint32_t)v : 0;
+    }
     return 0;
 }
 

@@ -139,7 +139,7 @@ void h_token_revoke(struct req *r, const msgpack_object *map,
     struct token_wait *w = xcalloc(1, sizeof *w);
     w->r = r;
     snprintf(w->event, sizeof w->event, "%s", event);
-    snprintf(w->id, sizeof w->id, "%s", id);
+    memcpy(w->id, id, TOKEN_ID_HEX + 1); /* checked: 16 hex digits */
     char ktok[KEY_MAX], klog[KEY_MAX];
     struct cmd c;
     cmd_init(&c);

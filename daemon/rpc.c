@@ -344,17 +344,19 @@ int rpc_handle_frame(struct conn *c, const char *data, size_t len)
         }
         return 0;
     }
+    /* From here on the msgid, where readable, goes into the error. */
+    bool msgid_ok = el[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+                    el[1].via.u64 <= UINT32_MAX;
+    uint32_t msgid = msgid_ok ? (uint32_t)el[1].via.u64 : 0;
     if (type != 0 || obj.via.array.size != 4) {
-        conn_fail(c, 0, ERR_BAD_REQUEST,
+        conn_fail(c, msgid, ERR_BAD_REQUEST,
                   "expected a MessagePack-RPC request [0, msgid, method, params]");
         return -1;
     }
-    if (el[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-        el[1].via.u64 > UINT32_MAX) {
+    if (!msgid_ok) {
         conn_fail(c, 0, ERR_BAD_REQUEST, "msgid must be a uint32");
         return -1;
     }
-    uint32_t msgid = (uint32_t)el[1].via.u64;
     if (!method_name(&el[2], &name, &namelen)) {
         conn_fail(c, msgid, ERR_BAD_REQUEST, "method must be a string");
         return -1;

@@ -26,7 +26,8 @@
  * the others; the rest is picked up from ev_more on the next turn. */
 #define BATCH_MAX 256
 #define READ_CHUNK (16 * 1024)
-/* Bytes of input buffer an idle connection may keep. */
+/* Bytes of buffer an idle connection may keep; busy ones keep theirs so
+ * that a stream of requests does not allocate per read. */
 #define IDLE_KEEP (4 * 1024)
 #define PREAUTH_MAX_REQUEST (16 * 1024)
 
@@ -178,6 +179,9 @@ static void update_reading(struct conn *c)
 static void conn_process(struct conn *c)
 {
     c->in_batch = true;
+    /* One clock read for the batch: its requests all arrived together. */
+    c->batch_us = now_us();
+    c->last_active_ms = c->batch_us / 1000;
     for (int n = 0; c->state == CONN_OPEN && !c->blocked; n++) {
         size_t avail = buf_pending(&c->in);
         if (avail == 0)
@@ -209,7 +213,6 @@ static void conn_process(struct conn *c)
             break;
         }
         mpscan_reset(&c->scan);
-        c->last_active_ms = now_us() / 1000;
         int rc = rpc_handle_frame(c, (const char *)start, objlen);
         msgpack_zone_clear(&c->srv->zone);
         buf_consume(&c->in, objlen);
@@ -219,8 +222,6 @@ static void conn_process(struct conn *c)
     c->in_batch = false;
     if (c->state == CONN_CLOSED)
         return;
-    if (buf_pending(&c->in) == 0)
-        buf_shrink(&c->in, IDLE_KEEP);
     update_reading(c);
     conn_flush(c);
 }
@@ -279,8 +280,6 @@ static void conn_flush(struct conn *c)
     bool pending = buf_pending(&c->out) > 0;
     if (pending != c->want_write)
         c->tr->want(c, c->want_read, pending);
-    if (!pending)
-        buf_shrink(&c->out, IDLE_KEEP);
     update_reading(c);
     flush_done(c);
 }
@@ -290,6 +289,14 @@ void conn_on_writable(struct conn *c)
     conn_hold(c);
     conn_flush(c);
     conn_release(c);
+}
+
+void conn_release_idle_buffers(struct conn *c)
+{
+    if (c->state == CONN_CLOSED || c->inflight > 0)
+        return;
+    buf_shrink(&c->in, IDLE_KEEP);
+    buf_shrink(&c->out, IDLE_KEEP);
 }
 
 void conn_drain(struct conn *c)
@@ -352,7 +359,7 @@ struct req *conn_req_new(struct conn *c, uint32_t msgid, struct method *m)
     r->conn = c;
     r->msgid = msgid;
     r->method = m;
-    r->start_us = now_us();
+    r->start_us = c->in_batch ? c->batch_us : now_us();
     if (c->tail)
         c->tail->next = r;
     else

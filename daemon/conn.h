@@ -68,6 +68,7 @@ struct conn {
     struct conn *flush_next;  /* in the server's list of conns to flush */
     bool flush_queued;
     bool in_batch;            /* parsing input: flush once at the end */
+    uint64_t batch_us;        /* monotonic time the current batch was read */
 
     struct buf in;            /* unparsed input, bounded by the request limit */
     struct mpscan scan;       /* frame scanner state over `in` */
@@ -97,6 +98,10 @@ struct conn *conn_new(struct server *srv, int fd, const char *peer);
 /* Transport callbacks: the socket is readable / writable. */
 void conn_on_readable(struct conn *c);
 void conn_on_writable(struct conn *c);
+
+/* Gives back buffer memory of a connection that has gone quiet (the
+ * server's housekeeping calls it). */
+void conn_release_idle_buffers(struct conn *c);
 
 /* Stops reading; closes once the replies already owed are written. */
 void conn_drain(struct conn *c);

@@ -37,7 +37,7 @@ struct method *rpc_method_find(const char *name, size_t len)
 {
     for (size_t i = 0; i < rpc_nmethods; i++) {
         const char *n = rpc_methods[i].name;
-        if (strlen(n) == len && memcmp(n, name, len) == 0)
+        if (rpc_methods[i].namelen == len && memcmp(n, name, len) == 0)
             return &rpc_methods[i];
     }
     return NULL;
@@ -46,6 +46,7 @@ struct method *rpc_method_find(const char *name, size_t len)
 void rpc_init(void)
 {
     for (size_t i = 0; i < rpc_nmethods; i++) {
+        rpc_methods[i].namelen = strlen(rpc_methods[i].name);
         rpc_methods[i].stats.method = rpc_methods[i].name;
         metrics_register_method(&rpc_methods[i].stats);
     }

@@ -30,6 +30,7 @@ enum method_flags {
 
 struct method {
     const char *name;
+    size_t namelen;               /* set by rpc_init */
     method_fn *handler;
     unsigned roles;               /* roles allowed besides admin */
     unsigned flags;

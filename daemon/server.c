@@ -136,7 +136,11 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
     log_warn("accept failed: %s", evutil_socket_error_to_string(e));
 }
 
-/* Closes connections that did not authenticate in time or sat idle. */
+/* Quiet this long, a connection gives back its buffers. */
+#define IDLE_BUFFERS_MS 1000
+
+/* Closes connections that did not authenticate in time or sat idle, and
+ * takes buffer memory back from quiet ones. */
 static void on_cron(evutil_socket_t fd, short what, void *arg)
 {
     struct server *s = arg;
@@ -147,6 +151,8 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
         next = c->next;
         if (c->state != CONN_OPEN)
             continue;
+        if (now - c->last_active_ms >= IDLE_BUFFERS_MS)
+            conn_release_idle_buffers(c);
         if (c->role == ROLE_NONE) {
             if (now - c->connected_ms >= (uint64_t)cfg->auth_timeout * 1000)
                 conn_close(c, "auth-timeout");

@@ -108,7 +108,12 @@ static bool over(const struct mpscan *s, size_t max_bytes)
 
 void mpscan_reset(struct mpscan *s)
 {
-    *s = (struct mpscan){0};
+    /* left[] is written when a container opens, before it is read: no need
+     * to clear it for every request. */
+    s->off = 0;
+    s->depth = 0;
+    s->skip = 0;
+    s->ended = false;
     s->need = 1; /* the top-level value takes at least one byte */
     s->result = MPSCAN_MORE;
 }

@@ -1,4 +1,6 @@
 """auth, roles, token.create and token.revoke."""
+import time
+
 import pytest
 
 from helpers import event_doc, expect_error, make_token, new_event, \
@@ -91,6 +93,37 @@ def test_token_with_ttl_hours_works_until_expiry(admin, daemon):
     tok = make_token(admin, ev, "kiosk", ttl_hours=1)
     with daemon.client() as c:
         assert c.call("auth", token=tok["token"])["role"] == "kiosk"
+
+
+def set_token_expiry(shared, ev, token_id, when):
+    """Moves a stored token's expiry (ttl_hours counts in hours; tests
+    cannot wait that long)."""
+    key = "em:{%s}:tok:%s" % (ev, token_id)
+    shared.redis.cli("HSET", key, "expires", str(int(when)))
+
+
+def test_expired_token_is_unauthorized_at_auth(admin, shared):
+    ev = new_event(admin)
+    tok = make_token(admin, ev, "app", ttl_hours=1)
+    set_token_expiry(shared, ev, tok["id"], time.time() - 1)
+    with shared.daemon.client() as c:
+        err = expect_error("unauthorized", c.call, "auth", token=tok["token"])
+        assert "expired" in err.message
+
+
+def test_token_expiring_while_connected_makes_calls_unauthorized(admin,
+                                                                 shared):
+    ev = new_event(admin)
+    tok = make_token(admin, ev, "app", ttl_hours=1)
+    set_token_expiry(shared, ev, tok["id"], time.time() + 2)
+    with shared.daemon.client() as c:
+        assert c.call("auth", token=tok["token"])["role"] == "app"
+        assert c.call("event.get", event=ev)["event"] == ev
+        time.sleep(2.2)
+        err = expect_error("unauthorized", c.call, "event.get", event=ev)
+        assert "expired" in err.message
+        # and the connection is no longer authenticated
+        expect_error("unauthorized", c.call, "event.get", event=ev)
 
 
 def test_organizer_creates_kiosk_and_app_tokens_of_its_event(admin, daemon):

@@ -31,43 +31,53 @@ enum {
 #define MAX_TOKEN_FILE_BYTES 4096
 
 struct options {
-    const char *host;       /* -h */
-    int port;               /* -p */
-    const char *socket;     /* -s: Unix socket path, wins over host/port */
-    const char *token_arg;  /* -a, or EXPOMATCH_TOKEN */
-    int timeout_s;          /* -t; 0 waits forever */
-    int compact;            /* --compact: one line */
-    int raw;                /* --raw: a str or bin result printed as is */
-    const char *method;     /* METHOD */
-    const char *json_args;  /* JSON-ARGS, "-" for stdin, NULL for none */
+    const char *host;      /* -h */
+    int port;              /* -p */
+    const char *socket;    /* -s: Unix socket path, wins over host/port */
+    const char *token_arg; /* -a, or EXPOMATCH_TOKEN */
+    int timeout_s;         /* -t; 0 waits forever */
+    int compact;           /* --compact: one line */
+    int raw;               /* --raw: a str or bin result printed as is */
+    const char *method;    /* METHOD */
+    const char *json_args; /* JSON-ARGS, "-" for stdin, NULL for none */
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-        "usage: expomatch-cli [-h HOST] [-p PORT] [-s SOCKET] [-a TOKEN|@FILE]\n"
-        "                     [-t SECONDS] [--compact] [--raw] METHOD [JSON-ARGS]\n"
+    fprintf(
+        f,
+        "usage: expomatch-cli [-h HOST] [-p PORT] [-s SOCKET] [-a "
+        "TOKEN|@FILE]\n"
+        "                     [-t SECONDS] [--compact] [--raw] METHOD "
+        "[JSON-ARGS]\n"
         "\n"
-        "Calls METHOD on expomatchd with JSON-ARGS (a JSON object; '-' reads it\n"
+        "Calls METHOD on expomatchd with JSON-ARGS (a JSON object; '-' reads "
+        "it\n"
         "from stdin) as its named arguments, and prints the result as JSON.\n"
         "\n"
         "  -h HOST       server host, IPv4/IPv6 literal or name (default %s)\n"
         "  -p PORT       server port (default %d)\n"
         "  -s SOCKET     connect to a Unix socket instead of HOST:PORT\n"
-        "  -a TOKEN      authenticate first; -a @FILE reads the token from FILE so\n"
-        "                that it does not show in the process list; default: the\n"
+        "  -a TOKEN      authenticate first; -a @FILE reads the token from "
+        "FILE so\n"
+        "                that it does not show in the process list; default: "
+        "the\n"
         "                EXPOMATCH_TOKEN environment variable\n"
-        "  -t SECONDS    timeout of the connect and of each call (default %d; 0: none)\n"
+        "  -t SECONDS    timeout of the connect and of each call (default %d; "
+        "0: none)\n"
         "  --compact     print the result on one line\n"
-        "  --raw         print a string (or binary) result as it is, not as JSON\n"
+        "  --raw         print a string (or binary) result as it is, not as "
+        "JSON\n"
         "  --help        show this help\n"
         "\n"
         "Binary values print as base64 strings; map keys that are not strings\n"
         "are turned into strings.\n"
         "\n"
         "Exit status: 0 success; 1 the server returned an error (printed as\n"
-        "'CODE: message' on stderr); 2 authentication failed (METHOD not called);\n"
-        "3 connection failure; 64 usage error; 65 bad JSON-ARGS or token file;\n"
+        "'CODE: message' on stderr); 2 authentication failed (METHOD not "
+        "called);\n"
+        "3 connection failure; 64 usage error; 65 bad JSON-ARGS or token "
+        "file;\n"
         "74 the result could not be written.\n",
         DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TIMEOUT_S);
 }
@@ -90,10 +100,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
     enum { OPT_HELP = 256, OPT_COMPACT, OPT_RAW };
     static const struct option longopts[] = {
-        { "help", no_argument, NULL, OPT_HELP },
-        { "compact", no_argument, NULL, OPT_COMPACT },
-        { "raw", no_argument, NULL, OPT_RAW },
-        { NULL, 0, NULL, 0 },
+        {"help", no_argument, NULL, OPT_HELP},
+        {"compact", no_argument, NULL, OPT_COMPACT},
+        {"raw", no_argument, NULL, OPT_RAW},
+        {NULL, 0, NULL, 0},
     };
     long v;
     int ch;
@@ -103,7 +113,8 @@ static int parse_options(int argc, char **argv, struct options *o)
     o->port = DEFAULT_PORT;
     o->timeout_s = DEFAULT_TIMEOUT_S;
     /* '+': options end at METHOD, so JSON-ARGS is never taken for one. */
-    while ((ch = getopt_long(argc, argv, "+h:p:s:a:t:", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "+h:p:s:a:t:", longopts, NULL)) !=
+           -1) {
         switch (ch) {
         case 'h': o->host = optarg; break;
         case 's': o->socket = optarg; break;
@@ -136,7 +147,8 @@ static int parse_options(int argc, char **argv, struct options *o)
     if (optind < argc)
         o->json_args = argv[optind++];
     if (optind < argc) {
-        fprintf(stderr, "expomatch-cli: unexpected argument: %s\n", argv[optind]);
+        fprintf(stderr, "expomatch-cli: unexpected argument: %s\n",
+                argv[optind]);
         return -1;
     }
     if (o->token_arg == NULL) {
@@ -191,16 +203,16 @@ static char *load_token(const char *arg)
         return xstrdup(arg);
     FILE *f = fopen(arg + 1, "r");
     if (f == NULL) {
-        fprintf(stderr, "expomatch-cli: cannot open token file %s: %s\n", arg + 1,
-                strerror(errno));
+        fprintf(stderr, "expomatch-cli: cannot open token file %s: %s\n",
+                arg + 1, strerror(errno));
         return NULL;
     }
     size_t len;
     char *buf = read_all(f, MAX_TOKEN_FILE_BYTES, &len);
     fclose(f);
     if (buf == NULL) {
-        fprintf(stderr, "expomatch-cli: cannot read token file %s: %s\n", arg + 1,
-                errno == EFBIG ? "too large" : strerror(errno));
+        fprintf(stderr, "expomatch-cli: cannot read token file %s: %s\n",
+                arg + 1, errno == EFBIG ? "too large" : strerror(errno));
         return NULL;
     }
     size_t start = 0;
@@ -211,7 +223,8 @@ static char *load_token(const char *arg)
     memmove(buf, buf + start, len - start);
     buf[len - start] = '\0';
     if (buf[0] == '\0' || strlen(buf) != len - start) {
-        fprintf(stderr, "expomatch-cli: token file %s holds no usable token\n", arg + 1);
+        fprintf(stderr, "expomatch-cli: token file %s holds no usable token\n",
+                arg + 1);
         free(buf);
         return NULL;
     }
@@ -228,7 +241,8 @@ static void pack_json(msgpack_packer *pk, const json_t *j)
         size_t klen;
         json_t *val;
         msgpack_pack_map(pk, json_object_size(j));
-        json_object_keylen_foreach((json_t *)j, key, klen, val) {
+        json_object_keylen_foreach((json_t *)j, key, klen, val)
+        {
             msgpack_pack_str(pk, klen);
             msgpack_pack_str_body(pk, key, klen);
             pack_json(pk, val);
@@ -239,8 +253,7 @@ static void pack_json(msgpack_packer *pk, const json_t *j)
         size_t i;
         json_t *val;
         msgpack_pack_array(pk, json_array_size(j));
-        json_array_foreach(j, i, val)
-            pack_json(pk, val);
+        json_array_foreach(j, i, val) pack_json(pk, val);
         break;
     }
     case JSON_STRING: {
@@ -280,12 +293,14 @@ static int load_args(const char *arg, msgpack_sbuffer *sb)
     json_t *j = json_loadb(src, len, JSON_REJECT_DUPLICATES, &jerr);
     free(text);
     if (j == NULL) {
-        fprintf(stderr, "expomatch-cli: bad JSON-ARGS (line %d, column %d): %s\n",
+        fprintf(stderr,
+                "expomatch-cli: bad JSON-ARGS (line %d, column %d): %s\n",
                 jerr.line, jerr.column, jerr.text);
         return -1;
     }
     if (!json_is_object(j)) {
-        fprintf(stderr, "expomatch-cli: JSON-ARGS must be an object, like {\"event\": \"e1\"}\n");
+        fprintf(stderr, "expomatch-cli: JSON-ARGS must be an object, like "
+                        "{\"event\": \"e1\"}\n");
         json_decref(j);
         return -1;
     }
@@ -304,10 +319,20 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     unsigned min, cp;
     if (c < 0x80)
         return 1;
-    if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; min = 0x80; }
-    else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; min = 0x800; }
-    else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; min = 0x10000; }
-    else return 0;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        cp = c & 0x1f;
+        min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        cp = c & 0x0f;
+        min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        cp = c & 0x07;
+        min = 0x10000;
+    } else
+        return 0;
     if (n < len)
         return 0;
     for (size_t i = 1; i < len; i++) {
@@ -361,7 +386,8 @@ static json_t *json_base64(const char *p, size_t n)
         out[o++] = tab[v & 63];
     }
     if (i < n) {
-        uint32_t v = (uint32_t)u[i] << 16 | (i + 1 < n ? (uint32_t)u[i + 1] << 8 : 0);
+        uint32_t v =
+            (uint32_t)u[i] << 16 | (i + 1 < n ? (uint32_t)u[i + 1] << 8 : 0);
         out[o++] = tab[v >> 18];
         out[o++] = tab[(v >> 12) & 63];
         out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
@@ -413,7 +439,8 @@ static json_t *to_json(const msgpack_object *o)
         return r != NULL ? r : json_null(); /* NaN and infinities */
     }
     case MSGPACK_OBJECT_STR: return json_text(o->via.str.ptr, o->via.str.size);
-    case MSGPACK_OBJECT_BIN: return json_base64(o->via.bin.ptr, o->via.bin.size);
+    case MSGPACK_OBJECT_BIN:
+        return json_base64(o->via.bin.ptr, o->via.bin.size);
     case MSGPACK_OBJECT_EXT:
         return json_pack("{s:i,s:o}", "ext_type", (int)o->via.ext.type, "data",
                          json_base64(o->via.ext.ptr, o->via.ext.size));
@@ -428,7 +455,8 @@ static json_t *to_json(const msgpack_object *o)
         for (uint32_t i = 0; i < o->via.map.size; i++) {
             size_t klen;
             char *k = key_text(&o->via.map.ptr[i].key, &klen);
-            json_object_setn_new_nocheck(m, k, klen, to_json(&o->via.map.ptr[i].val));
+            json_object_setn_new_nocheck(m, k, klen,
+                                         to_json(&o->via.map.ptr[i].val));
             free(k);
         }
         return m;
@@ -445,13 +473,15 @@ static int print_result(const msgpack_object *obj, const struct options *o)
         fwrite(obj->via.bin.ptr, 1, obj->via.bin.size, stdout);
     } else {
         json_t *j = to_json(obj);
-        size_t flags = JSON_ENCODE_ANY | (o->compact ? JSON_COMPACT : JSON_INDENT(2));
+        size_t flags =
+            JSON_ENCODE_ANY | (o->compact ? JSON_COMPACT : JSON_INDENT(2));
         json_dumpf(j, stdout, flags);
         json_decref(j);
         fputc('\n', stdout);
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "expomatch-cli: cannot write the result: %s\n", strerror(errno));
+        fprintf(stderr, "expomatch-cli: cannot write the result: %s\n",
+                strerror(errno));
         return -1;
     }
     return 0;
@@ -483,9 +513,11 @@ static int run(const struct options *o, const msgpack_sbuffer *args)
 {
     char errbuf[256];
     int timeout_ms = o->timeout_s * 1000;
-    struct emc *c = o->socket != NULL
-        ? emc_connect_unix(o->socket, timeout_ms, errbuf, sizeof errbuf)
-        : emc_connect_tcp(o->host, o->port, timeout_ms, errbuf, sizeof errbuf);
+    struct emc *c =
+        o->socket != NULL
+            ? emc_connect_unix(o->socket, timeout_ms, errbuf, sizeof errbuf)
+            : emc_connect_tcp(o->host, o->port, timeout_ms, errbuf,
+                              sizeof errbuf);
     if (c == NULL) {
         fprintf(stderr, "expomatch-cli: %s\n", errbuf);
         return EXIT_CONNECTION;

@@ -49,8 +49,7 @@ static int check_type(const msgpack_object *v, const struct arg_spec *s,
 {
     const char *want = NULL;
     switch (s->type) {
-    case ARG_ANY:
-        return 0;
+    case ARG_ANY: return 0;
     case ARG_STR:
         if (v->type != MSGPACK_OBJECT_STR)
             want = "a string";
@@ -70,8 +69,7 @@ static int check_type(const msgpack_object *v, const struct arg_spec *s,
     case ARG_UINT:
         if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
             return err_set(err, ERR_BAD_REQUEST,
-                           "field '%s' must be an integer 0 or more",
-                           s->name);
+                           "field '%s' must be an integer 0 or more", s->name);
         if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
             want = "an integer";
         break;
@@ -219,8 +217,7 @@ bool args_valid_badge(const char *s, size_t len)
 }
 
 /* o must be a str; the message names the field. */
-static int need_str(const msgpack_object *o, const char *field,
-                    struct err *err)
+static int need_str(const msgpack_object *o, const char *field, struct err *err)
 {
     if (o == NULL)
         return err_set(err, ERR_BAD_REQUEST, "missing field '%s'", field);
@@ -237,8 +234,7 @@ int args_get_id(const msgpack_object *o, const char *field,
     if (need_str(o, field, err) < 0)
         return -1;
     if (!args_valid_id(o->via.str.ptr, o->via.str.size))
-        return err_set(err, ERR_BAD_REQUEST, "%s: 1-64 of A-Za-z0-9_.-",
-                       field);
+        return err_set(err, ERR_BAD_REQUEST, "%s: 1-64 of A-Za-z0-9_.-", field);
     memcpy(out, o->via.str.ptr, o->via.str.size);
     out[o->via.str.size] = '\0';
     return 0;
@@ -254,13 +250,13 @@ int args_get_str(const msgpack_object *o, const char *field,
     /* A code point is at most 4 bytes: a longer str is too long without
      * looking at it. */
     if (len / 4 > max_codepoints)
-        return err_set(err, ERR_BAD_REQUEST, "%s: up to %zu characters",
-                       field, max_codepoints);
+        return err_set(err, ERR_BAD_REQUEST, "%s: up to %zu characters", field,
+                       max_codepoints);
     if (!utf8_valid(p, len, &cps))
         return err_set(err, ERR_BAD_REQUEST, "%s: not valid UTF-8", field);
     if (cps > max_codepoints)
-        return err_set(err, ERR_BAD_REQUEST, "%s: up to %zu characters",
-                       field, max_codepoints);
+        return err_set(err, ERR_BAD_REQUEST, "%s: up to %zu characters", field,
+                       max_codepoints);
     if (memchr(p, '\0', len))
         return err_set(err, ERR_BAD_REQUEST, "%s: contains a NUL character",
                        field);

@@ -12,14 +12,14 @@
 #include "err.h"
 
 enum arg_type {
-    ARG_STR,   /* str holding valid UTF-8 */
-    ARG_INT,   /* any integer that fits int64 */
-    ARG_UINT,  /* an integer >= 0 */
+    ARG_STR,  /* str holding valid UTF-8 */
+    ARG_INT,  /* any integer that fits int64 */
+    ARG_UINT, /* an integer >= 0 */
     ARG_BOOL,
     ARG_FLOAT, /* float or integer */
     ARG_ARRAY,
     ARG_MAP,
-    ARG_ANY    /* anything, nil included: the handler checks it */
+    ARG_ANY /* anything, nil included: the handler checks it */
 };
 
 enum arg_flags {

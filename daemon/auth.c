@@ -180,7 +180,8 @@ bool auth_token_split(const char *tok, size_t len, char event[65],
     size_t elen = (size_t)(c1 - tok);
     const char *rest = c1 + 1;
     size_t rlen = len - elen - 1;
-    if (!args_valid_id(tok, elen) || rlen != TOKEN_ID_HEX + 1 + TOKEN_SECRET_HEX ||
+    if (!args_valid_id(tok, elen) ||
+        rlen != TOKEN_ID_HEX + 1 + TOKEN_SECRET_HEX ||
         rest[TOKEN_ID_HEX] != ':' || !is_hex(rest, TOKEN_ID_HEX) ||
         !is_hex(rest + TOKEN_ID_HEX + 1, TOKEN_SECRET_HEX))
         return false;

@@ -7,7 +7,10 @@
 #include "conn.h"
 
 /* Bytes not yet consumed. */
-static inline size_t buf_pending(const struct buf *b) { return b->len - b->off; }
+static inline size_t buf_pending(const struct buf *b)
+{
+    return b->len - b->off;
+}
 
 /* Makes room for at least n more bytes after len, compacting first. */
 void buf_reserve(struct buf *b, size_t n);

@@ -43,12 +43,16 @@ struct opt {
 
 static opt_check_fn check_ip, check_hostport, check_log_level, check_sockpath;
 
-#define STR(sec, k, field, def, fl, chk, doc)                                 \
-    { k, OPT_STRING, offsetof(struct config, field), def, 0, 0, fl, chk,      \
-      sec, doc }
-#define INT(sec, k, field, def, lo, hi, doc)                                  \
-    { k, OPT_INT, offsetof(struct config, field), def, lo, hi, 0, NULL, sec,  \
-      doc }
+#define STR(sec, k, field, def, fl, chk, doc)                                  \
+    {                                                                          \
+        k, OPT_STRING, offsetof(struct config, field), def, 0, 0, fl, chk,     \
+            sec, doc                                                           \
+    }
+#define INT(sec, k, field, def, lo, hi, doc)                                   \
+    {                                                                          \
+        k, OPT_INT, offsetof(struct config, field), def, lo, hi, 0, NULL, sec, \
+            doc                                                                \
+    }
 
 #define S_LISTEN "listening"
 #define S_STORE "store"
@@ -67,7 +71,8 @@ static const struct opt opts[] = {
         "HTTP side port (health, metrics, dashboard); 0 = off"),
 
     STR(S_STORE, "redis", redis, "127.0.0.1:6379", 0, check_hostport,
-        "Redis address, host:port or [v6]:port; a host name is resolved at start"),
+        "Redis address, host:port or [v6]:port; a host name is resolved at "
+        "start"),
     STR(S_STORE, "redis-password", redis_password, "", OPT_SECRET, NULL,
         "Redis AUTH password; empty = no AUTH"),
     INT(S_STORE, "redis-timeout-ms", redis_timeout_ms, "2000", 10, 600000,
@@ -96,16 +101,17 @@ static const struct opt opts[] = {
     INT(S_LIMIT, "auth-timeout", auth_timeout, "10", 1, 3600,
         "Seconds a new connection has to authenticate"),
     INT(S_LIMIT, "idle-timeout", idle_timeout, "0", 0, 604800,
-        "Seconds of silence before an authenticated connection is closed; 0 = never"),
+        "Seconds of silence before an authenticated connection is closed; 0 = "
+        "never"),
     INT(S_LIMIT, "rate-limit", rate_limit, "0", 0, 1000000,
         "Requests per second per connection; 0 = unlimited"),
-    INT(S_LIMIT, "subscriber-buffer-limit", subscriber_buffer_limit,
-        "8388608", 65536, 1073741824,
+    INT(S_LIMIT, "subscriber-buffer-limit", subscriber_buffer_limit, "8388608",
+        65536, 1073741824,
         "Bytes of unread notifications before a subscriber is disconnected"),
     INT(S_LIMIT, "optimize-budget-ms", optimize_budget_ms, "5000", 1, 600000,
         "Default time budget of schedule.optimize, in milliseconds"),
-    INT(S_LIMIT, "shutdown-timeout-ms", shutdown_timeout_ms, "5000", 0,
-        600000, "Grace for in-flight requests after SIGTERM, in milliseconds"),
+    INT(S_LIMIT, "shutdown-timeout-ms", shutdown_timeout_ms, "5000", 0, 600000,
+        "Grace for in-flight requests after SIGTERM, in milliseconds"),
 };
 
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -150,7 +156,6 @@ static int check_sockpath(const char *value, char *why, size_t whylen)
              sizeof sun.sun_path - 1);
     return -1;
 }
-
 
 /* ---- the table applied to a struct ---- */
 
@@ -215,8 +220,8 @@ static int parse_bool(const char *s, bool *out, char *why, size_t whylen)
 }
 
 /* Parses value for o and stores it; on error fills why (never the value). */
-static int opt_apply(struct config *cfg, const struct opt *o,
-                     const char *value, char *why, size_t whylen)
+static int opt_apply(struct config *cfg, const struct opt *o, const char *value,
+                     char *why, size_t whylen)
 {
     switch (o->type) {
     case OPT_STRING:
@@ -437,17 +442,17 @@ static void print_help(FILE *out)
     const char *section = NULL;
     char left[64];
 
-    fprintf(out,
-            "usage: expomatchd [--config FILE] [--KEY VALUE | --KEY=VALUE ...]\n"
-            "\n"
-            "Every KEY of the config file is also a flag. The file is read\n"
-            "first, wherever --config appears; flags then win.\n"
-            "\n"
-            "  %-28s %s\n  %-28s %s\n  %-28s %s\n  %-28s %s\n",
-            "--config FILE", "read settings from FILE", "--help",
-            "print this help and exit", "--version",
-            "print the version and exit", "--print-sample",
-            "print the documented sample config file and exit");
+    fprintf(
+        out,
+        "usage: expomatchd [--config FILE] [--KEY VALUE | --KEY=VALUE ...]\n"
+        "\n"
+        "Every KEY of the config file is also a flag. The file is read\n"
+        "first, wherever --config appears; flags then win.\n"
+        "\n"
+        "  %-28s %s\n  %-28s %s\n  %-28s %s\n  %-28s %s\n",
+        "--config FILE", "read settings from FILE", "--help",
+        "print this help and exit", "--version", "print the version and exit",
+        "--print-sample", "print the documented sample config file and exit");
     for (size_t i = 0; i < NOPTS; i++) {
         const struct opt *o = &opts[i];
         if (section == NULL || strcmp(section, o->section) != 0) {
@@ -464,8 +469,8 @@ static void print_help(FILE *out)
 }
 
 /* Finds --config FILE and the flags that end the run; pass one of two. */
-static enum config_result scan_special(int argc, char **argv,
-                                       const char **path, struct err *err)
+static enum config_result scan_special(int argc, char **argv, const char **path,
+                                       struct err *err)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -527,8 +532,7 @@ static int apply_flags(struct config *cfg, int argc, char **argv,
         else if (i + 1 < argc)
             value = argv[++i];
         else
-            return err_set(err, ERR_BAD_REQUEST, "--%s: missing value",
-                           o->key);
+            return err_set(err, ERR_BAD_REQUEST, "--%s: missing value", o->key);
         if (opt_apply(cfg, o, value, why, sizeof why) < 0)
             return err_set(err, ERR_BAD_REQUEST, "--%s: %s: %s", o->key, why,
                            (o->flags & OPT_SECRET) ? "<hidden>" : value);

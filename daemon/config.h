@@ -12,22 +12,22 @@
 
 struct config {
     /* listening */
-    char *bind;                  /* RPC and HTTP address, default 127.0.0.1 */
-    int port;                    /* RPC TCP port, default 7411; 0 = off */
-    char *unix_socket;           /* RPC Unix socket path, default "" = off */
-    int http_port;               /* HTTP side port, default 7412; 0 = off */
+    char *bind;        /* RPC and HTTP address, default 127.0.0.1 */
+    int port;          /* RPC TCP port, default 7411; 0 = off */
+    char *unix_socket; /* RPC Unix socket path, default "" = off */
+    int http_port;     /* HTTP side port, default 7412; 0 = off */
     /* store */
-    char *redis;                 /* host:port or [v6]:port, 127.0.0.1:6379 */
-    char *redis_password;        /* default "" = none */
-    int redis_timeout_ms;        /* command and connect deadline, 2000 */
-    int stream_maxlen;           /* approximate cap of each change stream */
+    char *redis;          /* host:port or [v6]:port, 127.0.0.1:6379 */
+    char *redis_password; /* default "" = none */
+    int redis_timeout_ms; /* command and connect deadline, 2000 */
+    int stream_maxlen;    /* approximate cap of each change stream */
     /* secrets */
-    char *admin_token;           /* default "" */
-    char *admin_token_file;      /* default "" */
-    char *secret_key_file;       /* HMAC key for tokens and badges */
+    char *admin_token;      /* default "" */
+    char *admin_token_file; /* default "" */
+    char *secret_key_file;  /* HMAC key for tokens and badges */
     /* logging */
-    char *log_level;             /* debug, info, warn, error */
-    char *log_file;              /* default "" = stderr */
+    char *log_level; /* debug, info, warn, error */
+    char *log_file;  /* default "" = stderr */
     /* limits (PROTOCOL.md, Limits) */
     int maxclients;              /* 10000 */
     int max_request_bytes;       /* 1048576 */

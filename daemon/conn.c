@@ -34,7 +34,10 @@
 static void conn_process(struct conn *c);
 static void conn_flush(struct conn *c);
 
-static void conn_hold(struct conn *c) { c->refs++; }
+static void conn_hold(struct conn *c)
+{
+    c->refs++;
+}
 
 static void conn_free(struct conn *c)
 {
@@ -267,12 +270,14 @@ static void conn_flush(struct conn *c)
     if (c->state == CONN_CLOSED)
         return;
     while (buf_pending(&c->out) > 0) {
-        ssize_t n = c->tr->write(c, c->out.p + c->out.off, buf_pending(&c->out));
+        ssize_t n =
+            c->tr->write(c, c->out.p + c->out.off, buf_pending(&c->out));
         if (n > 0) {
             buf_consume(&c->out, (size_t)n);
             continue;
         }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        if (n < 0 &&
+            (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             break;
         conn_close(c, n < 0 ? strerror(errno) : "write failed");
         return;

@@ -40,56 +40,56 @@ struct buf {
 
 /* One request from the moment it is read until its reply is queued. */
 struct req {
-    struct req *next;        /* next request of the same connection */
-    struct conn *conn;       /* owner; stays valid (refcounted) until done */
-    struct method *method;
-    uint32_t msgid;
-    bool done;               /* reply is complete */
-    bool direct;             /* reply was packed straight into conn->out */
-    uint64_t start_us;       /* monotonic time the request was read */
-    msgpack_sbuffer sbuf;    /* reply bytes while earlier replies wait */
-    msgpack_packer pk;       /* packs into sbuf or conn->out */
-    void *priv;              /* handler state while the request is async */
-    void (*priv_free)(void *);
+    struct req *next;          /* next request of the same connection */
+    struct conn *conn;         /* owner; stays valid (refcounted) until done */
+    struct method *method;     /* NULL for framing errors */
+    uint32_t msgid;            /* echoed in the reply */
+    bool done;                 /* reply is complete */
+    bool direct;               /* reply was packed straight into conn->out */
+    uint64_t start_us;         /* monotonic time the request was read */
+    msgpack_sbuffer sbuf;      /* reply bytes while earlier replies wait */
+    msgpack_packer pk;         /* packs into sbuf or conn->out */
+    void *priv;                /* handler state while the request is async */
+    void (*priv_free)(void *); /* frees priv when the reply is done */
 };
 
 struct conn {
     struct conn *prev, *next; /* server's list of connections */
-    struct server *srv;
+    struct server *srv;       /* the daemon's shared state */
     uint64_t id;              /* for logs; never reused */
-    enum conn_state state;
-    int fd;
+    enum conn_state state;    /* see enum conn_state */
+    int fd;                   /* the socket; -1 once closed */
     char peer[64];            /* printable peer address for logs */
 
-    const struct transport_ops *tr;
+    const struct transport_ops *tr;   /* raw sockets now, TLS later */
     struct event *ev_read, *ev_write; /* raw transport's events */
-    bool want_read, want_write;
-    struct event *ev_more;    /* resumes parsing input left by a capped batch */
-    struct conn *flush_next;  /* in the server's list of conns to flush */
-    bool flush_queued;
-    bool in_batch;            /* parsing input: flush once at the end */
-    uint64_t batch_us;        /* monotonic time the current batch was read */
+    bool want_read, want_write;       /* events armed */
+    struct event *ev_more;   /* resumes parsing input left by a capped batch */
+    struct conn *flush_next; /* in the server's list of conns to flush */
+    bool flush_queued;       /* on that list */
+    bool in_batch;           /* parsing input: flush once at the end */
+    uint64_t batch_us;       /* monotonic time the current batch was read */
 
-    struct buf in;            /* unparsed input, bounded by the request limit */
-    struct mpscan scan;       /* frame scanner state over `in` */
-    struct buf out;           /* reply bytes not yet written */
-    bool blocked;             /* back-pressure: reading paused */
+    struct buf in;      /* unparsed input, bounded by the request limit */
+    struct mpscan scan; /* frame scanner state over `in` */
+    struct buf out;     /* reply bytes not yet written */
+    bool blocked;       /* back-pressure: reading paused */
 
-    struct req *head, *tail;  /* requests in arrival order, replies pending */
-    unsigned inflight;        /* requests in that queue */
-    unsigned refs;            /* requests that still point here */
+    struct req *head, *tail; /* requests in arrival order, replies pending */
+    unsigned inflight;       /* requests in that queue */
+    unsigned refs; /* holders: requests, running callbacks, the flush list */
 
     /* authentication */
-    enum role role;
-    char event[65];           /* event in scope ("" for admin) */
-    char token_id[33];        /* id of the token used, for revocation/audit */
-    int64_t token_expires;    /* unix seconds, 0 = never */
+    enum role role;        /* ROLE_NONE until auth succeeds */
+    char event[65];        /* event in scope ("" for admin) */
+    char token_id[33];     /* id of the token used, for revocation/audit */
+    int64_t token_expires; /* unix seconds, 0 = never */
 
     /* timing and limits */
-    uint64_t connected_ms;    /* monotonic milliseconds at accept */
-    uint64_t last_active_ms;  /* monotonic milliseconds of the last request */
-    int64_t rate_second;      /* rate-limit window (unix second) */
-    unsigned rate_count;      /* requests in that window */
+    uint64_t connected_ms;   /* monotonic milliseconds at accept */
+    uint64_t last_active_ms; /* monotonic milliseconds of the last request */
+    int64_t rate_second;     /* rate-limit window (unix second) */
+    unsigned rate_count;     /* requests in that window */
 };
 
 /* Creates a connection on an accepted non-blocking socket. */
@@ -118,8 +118,7 @@ void conn_fail(struct conn *c, uint32_t msgid, enum errcode code,
 void conn_flush_queued(struct conn *c);
 
 /* Queues a new request read from c. */
-struct req *conn_req_new(struct conn *c, uint32_t msgid,
-                         struct method *m);
+struct req *conn_req_new(struct conn *c, uint32_t msgid, struct method *m);
 
 /* Marks r's reply complete and flushes whatever replies are now in order.
  * Frees r. */

@@ -21,20 +21,20 @@
 struct followed {
     char event[65];
     char key[KEY_MAX];
-    char last[48];   /* last stream id seen; "" until the start is known */
+    char last[48]; /* last stream id seen; "" until the start is known */
 };
 
 struct follow {
     struct store *st;
-    struct store *main;      /* the daemon's link, for quick look-ups */
-    struct event *timer;     /* next round when nothing is in flight */
+    struct store *main;  /* the daemon's link, for quick look-ups */
+    struct event *timer; /* next round when nothing is in flight */
     follow_fn *fn;
     void *priv;
     struct followed *ev;
     size_t nev, cap;
-    bool busy;               /* a command is in flight */
+    bool busy; /* a command is in flight */
     bool up;
-    int64_t refreshed;       /* when em:events was last read */
+    int64_t refreshed; /* when em:events was last read */
 };
 
 static void schedule(struct follow *f, int ms)
@@ -86,8 +86,8 @@ void follow_event(struct follow *f, const char *event)
     if (find(f, event))
         return;
     if (f->nev == MAX_EVENTS) {
-        log_warn("follow: more than %d events; not following '%s'",
-                 MAX_EVENTS, event);
+        log_warn("follow: more than %d events; not following '%s'", MAX_EVENTS,
+                 event);
         return;
     }
     if (f->nev == f->cap) {
@@ -169,7 +169,8 @@ static void on_read(void *priv, const redisReply *reply, const struct err *err)
     round_start(f);
 }
 
-static void on_events(void *priv, const redisReply *reply, const struct err *err)
+static void on_events(void *priv, const redisReply *reply,
+                      const struct err *err)
 {
     struct follow *f = priv;
     f->busy = false;

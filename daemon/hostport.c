@@ -6,8 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-int hostport_split(const char *s, char *host, size_t hostlen,
-                          int *port)
+int hostport_split(const char *s, char *host, size_t hostlen, int *port)
 {
     const char *h = s, *colon;
     size_t hl;

@@ -25,25 +25,25 @@
 typedef void route_fn(struct evhttp_request *, void *);
 
 struct route {
-    char *path;     /* without the trailing '*' of a prefix route */
-    size_t len;     /* strlen(path) */
-    bool prefix;    /* matches every path starting with `path` */
+    char *path;  /* without the trailing '*' of a prefix route */
+    size_t len;  /* strlen(path) */
+    bool prefix; /* matches every path starting with `path` */
     route_fn *cb;
     void *priv;
 };
 
 struct http {
-    struct evhttp *eh;           /* owns the bound socket and connections */
-    struct http_hooks hooks;     /* health and readiness questions */
-    int port;                    /* actually bound */
+    struct evhttp *eh;       /* owns the bound socket and connections */
+    struct http_hooks hooks; /* health and readiness questions */
+    int port;                /* actually bound */
     struct route *routes;
     size_t nroutes, cap;
 };
 
 /* Sends b as the body; to HEAD, only its length (evhttp 2.1 would send
  * the body anyway, which desynchronises a keep-alive client). */
-static void send_body(struct evhttp_request *req, int code,
-                      const char *reason, struct evbuffer *b)
+static void send_body(struct evhttp_request *req, int code, const char *reason,
+                      struct evbuffer *b)
 {
     if (b != NULL && evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
         char len[32];
@@ -55,9 +55,8 @@ static void send_body(struct evhttp_request *req, int code,
     evhttp_send_reply(req, code, reason, b);
 }
 
-static void reply_text(struct evhttp_request *req, int code,
-                       const char *reason, const char *type,
-                       const char *body)
+static void reply_text(struct evhttp_request *req, int code, const char *reason,
+                       const char *type, const char *body)
 {
     struct evkeyvalq *hd = evhttp_request_get_output_headers(req);
     struct evbuffer *b = evbuffer_new();
@@ -201,15 +200,13 @@ static int listen_on(const char *bind_addr, int port, struct err *err)
         len = sizeof *s6;
     } else {
         return err_set(err, ERR_BAD_REQUEST,
-                       "http: bind address %s is not an IP literal",
-                       bind_addr);
+                       "http: bind address %s is not an IP literal", bind_addr);
     }
 
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    0);
+    int fd =
+        socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return err_set(err, ERR_INTERNAL, "http: socket: %s",
-                       strerror(errno));
+        return err_set(err, ERR_INTERNAL, "http: socket: %s", strerror(errno));
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
@@ -217,8 +214,8 @@ static int listen_on(const char *bind_addr, int port, struct err *err)
         int e = errno;
         close(fd);
         return err_set(err, ERR_UNAVAILABLE,
-                       "http: cannot listen on %s port %d: %s", bind_addr,
-                       port, strerror(e));
+                       "http: cannot listen on %s port %d: %s", bind_addr, port,
+                       strerror(e));
     }
     return fd;
 }

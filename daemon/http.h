@@ -32,8 +32,9 @@ int http_port(const struct http *h);
 
 /* Adds (or replaces) a route. An exact path matches itself only; a path
  * ending in a star, such as "/api/" plus '*', matches every path starting
- * with what precedes the star, the longest such prefix winning. The callback answers every
- * method itself; /healthz, /readyz and /metrics take GET and HEAD only. */
+ * with what precedes the star, the longest such prefix winning. The callback
+ * answers every method itself; /healthz, /readyz and /metrics take GET and HEAD
+ * only. */
 void http_route(struct http *h, const char *path,
                 void (*cb)(struct evhttp_request *, void *), void *priv);
 

@@ -96,18 +96,10 @@ static void libevent_cb(int severity, const char *msg)
 {
     enum log_level level;
     switch (severity) {
-    case EVENT_LOG_DEBUG:
-        level = LOG_DEBUG;
-        break;
-    case EVENT_LOG_MSG:
-        level = LOG_INFO;
-        break;
-    case EVENT_LOG_WARN:
-        level = LOG_WARN;
-        break;
-    default:
-        level = LOG_ERROR;
-        break;
+    case EVENT_LOG_DEBUG: level = LOG_DEBUG; break;
+    case EVENT_LOG_MSG: level = LOG_INFO; break;
+    case EVENT_LOG_WARN: level = LOG_WARN; break;
+    default: level = LOG_ERROR; break;
     }
     log_at(level, "libevent: %s", msg);
 }

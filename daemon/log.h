@@ -21,10 +21,10 @@ void log_write(enum log_level level, const char *fmt, ...)
 
 /* The level test is inline so that a disabled level costs one comparison
  * and no argument evaluation. */
-#define log_at(lvl, ...)                                                      \
-    do {                                                                      \
-        if ((lvl) >= log_min_level)                                           \
-            log_write((lvl), __VA_ARGS__);                                    \
+#define log_at(lvl, ...)                                                       \
+    do {                                                                       \
+        if ((lvl) >= log_min_level)                                            \
+            log_write((lvl), __VA_ARGS__);                                     \
     } while (0)
 #define log_debug(...) log_at(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_at(LOG_INFO, __VA_ARGS__)

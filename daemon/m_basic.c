@@ -122,7 +122,8 @@ static void on_token(void *priv, const redisReply *reply, const struct err *err)
     }
     const redisReply *role = reply->element[0], *digest = reply->element[1],
                      *expires = reply->element[2], *revoked = reply->element[3];
-    if (role->type != REDIS_REPLY_STRING || digest->type != REDIS_REPLY_STRING ||
+    if (role->type != REDIS_REPLY_STRING ||
+        digest->type != REDIS_REPLY_STRING ||
         digest->len != AUTH_DIGEST_HEX - 1 ||
         !auth_digest_equal(digest->str, w->digest)) {
         rpc_reply_error(r, ERR_UNAUTHORIZED, "invalid token");
@@ -149,7 +150,10 @@ static void on_token(void *priv, const redisReply *reply, const struct err *err)
     c->token_expires = exp;
     /* Follow the event so that a revocation made anywhere closes c. */
     follow_event(srv_global->follow, w->event);
-    reply_auth(r, ro == ROLE_ORGANIZER ? "organizer" : ro == ROLE_KIOSK ? "kiosk" : "app",
+    reply_auth(r,
+               ro == ROLE_ORGANIZER ? "organizer"
+               : ro == ROLE_KIOSK   ? "kiosk"
+                                    : "app",
                w->event);
 out:
     free(w);

@@ -13,8 +13,8 @@
 struct event_wait {
     struct req *r;
     char event[65];
-    int replies;        /* FCALL and SADD both answered */
-    struct err err;     /* the first failure, if any */
+    int replies;    /* FCALL and SADD both answered */
+    struct err err; /* the first failure, if any */
     bool failed;
 };
 

@@ -149,8 +149,8 @@ void h_token_revoke(struct req *r, const msgpack_object *map,
     cmd_adds(&c, key_fmt(ktok, event, "tok", id));
     cmd_adds(&c, key_fmt(klog, event, "log", NULL));
     cmd_adds(&c, id);
-    cmd_adds(&c, r->conn->role == ROLE_ADMIN ? "organizer kiosk app"
-                                              : "kiosk app");
+    cmd_adds(&c,
+             r->conn->role == ROLE_ADMIN ? "organizer kiosk app" : "kiosk app");
     cmd_addi(&c, srv_global->cfg->stream_maxlen);
     cmd_send(&c, srv_global->store, on_revoked, w);
 }

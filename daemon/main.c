@@ -87,16 +87,34 @@ static bool http_ready(void *priv)
     return srv.ready;
 }
 
-static double gauge_conns(void *p) { return srv.nconns; }
-static double gauge_accepted(void *p) { return (double)srv.conns_accepted; }
-static double gauge_rejected(void *p) { return (double)srv.conns_rejected; }
-static double gauge_bad_frames(void *p) { return (double)srv.frames_bad; }
-static double gauge_redis_up(void *p) { return http_healthy(p) ? 1 : 0; }
+static double gauge_conns(void *p)
+{
+    return srv.nconns;
+}
+static double gauge_accepted(void *p)
+{
+    return (double)srv.conns_accepted;
+}
+static double gauge_rejected(void *p)
+{
+    return (double)srv.conns_rejected;
+}
+static double gauge_bad_frames(void *p)
+{
+    return (double)srv.frames_bad;
+}
+static double gauge_redis_up(void *p)
+{
+    return http_healthy(p) ? 1 : 0;
+}
 static double gauge_redis_pending(void *p)
 {
     return srv.store ? (double)store_pending(srv.store) : 0;
 }
-static double gauge_ready(void *p) { return srv.ready ? 1 : 0; }
+static double gauge_ready(void *p)
+{
+    return srv.ready ? 1 : 0;
+}
 
 static void register_gauges(void)
 {
@@ -135,8 +153,10 @@ int main(int argc, char **argv)
     }
     enum log_level lvl;
     if (log_level_parse(cfg.log_level, &lvl) < 0) {
-        fprintf(stderr, "expomatchd: log-level: '%s' is not one of debug, "
-                        "info, warn, error\n", cfg.log_level);
+        fprintf(stderr,
+                "expomatchd: log-level: '%s' is not one of debug, "
+                "info, warn, error\n",
+                cfg.log_level);
         return 2;
     }
     log_min_level = lvl;

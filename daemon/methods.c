@@ -9,15 +9,17 @@
 
 /* Profile fields are checked in full by validate_profile; here they only
  * need to be known names. */
-#define PROFILE_FIELDS                                                        \
-    {"event", ARG_STR, R}, {"id", ARG_ANY, R}, {"side", ARG_ANY, R},          \
-        {"company", ARG_ANY, R}, {"country", ARG_ANY, R},                     \
-        {"languages", ARG_ANY, R}, {"sectors", ARG_ANY, 0},                   \
-        {"offers", ARG_ANY, 0}, {"needs", ARG_ANY, 0},                        \
-        {"cooperation", ARG_ANY, 0}, {"markets", ARG_ANY, 0},                 \
-        {"size", ARG_ANY, 0}, {"slots", ARG_ANY, 0},                          \
-        {"max_meetings", ARG_ANY, 0}, {"contact", ARG_ANY, 0},                \
-        {"badge", ARG_ANY, 0}
+#define PROFILE_FIELDS                                                         \
+    {"event", ARG_STR, R}, {"id", ARG_ANY, R}, {"side", ARG_ANY, R},           \
+        {"company", ARG_ANY, R}, {"country", ARG_ANY, R},                      \
+        {"languages", ARG_ANY, R}, {"sectors", ARG_ANY, 0},                    \
+        {"offers", ARG_ANY, 0}, {"needs", ARG_ANY, 0},                         \
+        {"cooperation", ARG_ANY, 0}, {"markets", ARG_ANY, 0},                  \
+        {"size", ARG_ANY, 0}, {"slots", ARG_ANY, 0},                           \
+        {"max_meetings", ARG_ANY, 0}, {"contact", ARG_ANY, 0},                 \
+    {                                                                          \
+        "badge", ARG_ANY, 0                                                    \
+    }
 
 struct method rpc_methods[] = {
     {.name = "ping", .handler = h_ping, .flags = M_PREAUTH},
@@ -31,7 +33,8 @@ struct method rpc_methods[] = {
      .handler = h_token_create,
      .roles = ROLE_ORGANIZER,
      .flags = M_EVENT,
-     .args = {{"event", ARG_STR, R}, {"role", ARG_STR, R},
+     .args = {{"event", ARG_STR, R},
+              {"role", ARG_STR, R},
               {"ttl_hours", ARG_INT, 0}},
      .nargs = 3},
     {.name = "token.revoke",
@@ -44,10 +47,14 @@ struct method rpc_methods[] = {
      .handler = h_event_put,
      .roles = ROLE_ORGANIZER,
      .flags = M_EVENT,
-     .args = {{"event", ARG_STR, R}, {"name", ARG_ANY, R},
-              {"slots", ARG_ANY, R}, {"tables", ARG_ANY, R},
-              {"interpreters", ARG_ANY, 0}, {"meeting_minutes", ARG_ANY, 0},
-              {"timezone", ARG_ANY, 0}, {"max_pending_requests", ARG_ANY, 0},
+     .args = {{"event", ARG_STR, R},
+              {"name", ARG_ANY, R},
+              {"slots", ARG_ANY, R},
+              {"tables", ARG_ANY, R},
+              {"interpreters", ARG_ANY, 0},
+              {"meeting_minutes", ARG_ANY, 0},
+              {"timezone", ARG_ANY, 0},
+              {"max_pending_requests", ARG_ANY, 0},
               {"request_ttl_hours", ARG_ANY, 0}},
      .nargs = 9},
     {.name = "event.get",
@@ -66,15 +73,18 @@ struct method rpc_methods[] = {
      .handler = h_profile_get,
      .roles = ALL_STAFF,
      .flags = M_EVENT,
-     .args = {{"event", ARG_STR, R}, {"id", ARG_STR, R},
-              {"viewer", ARG_STR, 0}, {"badge", ARG_STR, 0}},
+     .args = {{"event", ARG_STR, R},
+              {"id", ARG_STR, R},
+              {"viewer", ARG_STR, 0},
+              {"badge", ARG_STR, 0}},
      .nargs = 4,
      .actor = {"viewer", "id"}},
     {.name = "profile.list",
      .handler = h_profile_list,
      .roles = ROLE_ORGANIZER,
      .flags = M_EVENT,
-     .args = {{"event", ARG_STR, R}, {"cursor", ARG_STR, 0},
+     .args = {{"event", ARG_STR, R},
+              {"cursor", ARG_STR, 0},
               {"count", ARG_INT, 0}},
      .nargs = 3},
     {.name = "profile.delete",

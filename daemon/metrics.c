@@ -60,9 +60,8 @@ void metrics_register_method(struct method_stats *m)
     methods[nmethods++] = m;
 }
 
-void metrics_register_gauge(const char *name, const char *help,
-                            bool is_counter, double (*fn)(void *),
-                            void *priv)
+void metrics_register_gauge(const char *name, const char *help, bool is_counter,
+                            double (*fn)(void *), void *priv)
 {
     if (ngauges == cap_gauges) {
         cap_gauges = cap_gauges ? 2 * cap_gauges : 16;
@@ -93,11 +92,11 @@ static void put_label(struct evbuffer *out, const char *s)
     }
 }
 
-static void put_family(struct evbuffer *out, const char *name,
-                       const char *help, const char *type)
+static void put_family(struct evbuffer *out, const char *name, const char *help,
+                       const char *type)
 {
-    evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
-                        name, type);
+    evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+                        type);
 }
 
 static void put_value(struct evbuffer *out, double v)

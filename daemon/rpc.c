@@ -273,8 +273,7 @@ static void dispatch(struct req *r, const msgpack_object *params,
     char actor[65] = "";
     for (int i = 0; i < 2 && m->actor[i] && actor[0] == '\0'; i++) {
         int ai = arg_index(m, m->actor[i]);
-        if (ai >= 0 && found[ai] &&
-            !copy_str(found[ai], actor, sizeof actor)) {
+        if (ai >= 0 && found[ai] && !copy_str(found[ai], actor, sizeof actor)) {
             rpc_reply_error(r, ERR_BAD_REQUEST, "%s: 1-64 of A-Za-z0-9_.-",
                             m->actor[i]);
             return;
@@ -300,8 +299,7 @@ static void dispatch(struct req *r, const msgpack_object *params,
 }
 
 /* The method name may come as str or, from older clients, as bin. */
-static bool method_name(const msgpack_object *o, const char **name,
-                        size_t *len)
+static bool method_name(const msgpack_object *o, const char **name, size_t *len)
 {
     if (o->type == MSGPACK_OBJECT_STR) {
         *name = o->via.str.ptr;
@@ -327,8 +325,9 @@ int rpc_handle_frame(struct conn *c, const char *data, size_t len)
     }
     if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size < 3 ||
         obj.via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
-        conn_fail(c, 0, ERR_BAD_REQUEST,
-                  "expected a MessagePack-RPC request [0, msgid, method, params]");
+        conn_fail(
+            c, 0, ERR_BAD_REQUEST,
+            "expected a MessagePack-RPC request [0, msgid, method, params]");
         return -1;
     }
     const msgpack_object *el = obj.via.array.ptr;
@@ -350,8 +349,9 @@ int rpc_handle_frame(struct conn *c, const char *data, size_t len)
                     el[1].via.u64 <= UINT32_MAX;
     uint32_t msgid = msgid_ok ? (uint32_t)el[1].via.u64 : 0;
     if (type != 0 || obj.via.array.size != 4) {
-        conn_fail(c, msgid, ERR_BAD_REQUEST,
-                  "expected a MessagePack-RPC request [0, msgid, method, params]");
+        conn_fail(
+            c, msgid, ERR_BAD_REQUEST,
+            "expected a MessagePack-RPC request [0, msgid, method, params]");
         return -1;
     }
     if (!msgid_ok) {
@@ -366,8 +366,8 @@ int rpc_handle_frame(struct conn *c, const char *data, size_t len)
         conn_fail(c, msgid, ERR_BAD_REQUEST, "params must be an array");
         return -1;
     }
-    struct method *m = namelen <= METHOD_NAME_MAX ? rpc_method_find(name, namelen)
-                                                  : NULL;
+    struct method *m =
+        namelen <= METHOD_NAME_MAX ? rpc_method_find(name, namelen) : NULL;
     struct req *r = conn_req_new(c, msgid, m);
     if (over_rate(c)) {
         rpc_reply_error(r, ERR_RATE_LIMITED,

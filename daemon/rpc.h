@@ -22,24 +22,24 @@ typedef void method_fn(struct req *r, const msgpack_object *map,
                        const msgpack_object **args);
 
 enum method_flags {
-    M_PREAUTH = 1 << 0,  /* allowed before auth */
-    M_EVENT = 1 << 1,    /* takes `event`; scope-checked for non-admins */
+    M_PREAUTH = 1 << 0, /* allowed before auth */
+    M_EVENT = 1 << 1,   /* takes `event`; scope-checked for non-admins */
 };
 
 #define MAX_ARGS 24
 
 struct method {
     const char *name;
-    size_t namelen;               /* set by rpc_init */
+    size_t namelen; /* set by rpc_init */
     method_fn *handler;
-    unsigned roles;               /* roles allowed besides admin */
+    unsigned roles; /* roles allowed besides admin */
     unsigned flags;
     struct arg_spec args[MAX_ARGS];
     size_t nargs;
     /* Kiosk calls act for a participant proven by `badge`: the argument
      * names holding it, first present wins (e.g. "viewer", "id"). */
     const char *actor[2];
-    struct method_stats stats;    /* calls, errors, latency for /metrics */
+    struct method_stats stats; /* calls, errors, latency for /metrics */
 };
 
 /* The method table (methods.c). */

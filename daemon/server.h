@@ -24,22 +24,22 @@ struct server {
     struct config *cfg;
     struct store *store;
     struct http *http;
-    struct follow *follow;   /* change streams of other daemons' writes */
+    struct follow *follow; /* change streams of other daemons' writes */
 
     struct evconnlistener *tcp, *unix_sock; /* RPC listeners, NULL if off */
     struct event *cron;                     /* timeouts, every 200 ms */
     struct event *sig_term, *sig_int;
     struct event *shutdown_deadline;
-    struct event *ev_flush;                 /* runs the flush list */
-    struct conn *flush_head;                /* conns with replies to write */
+    struct event *ev_flush;  /* runs the flush list */
+    struct conn *flush_head; /* conns with replies to write */
 
-    struct conn *conns;       /* all connections not yet freed */
-    unsigned nconns;          /* open ones (not CLOSED) */
+    struct conn *conns; /* all connections not yet freed */
+    unsigned nconns;    /* open ones (not CLOSED) */
     uint64_t next_conn_id;
 
-    msgpack_zone zone;        /* unpacked request objects, cleared per request */
+    msgpack_zone zone; /* unpacked request objects, cleared per request */
 
-    bool ready;               /* state rebuilt from the store */
+    bool ready; /* state rebuilt from the store */
     bool shutting_down;
 
     /* counters for /metrics */

@@ -40,7 +40,8 @@ static void on_count(void *priv, const redisReply *reply, const struct err *err)
         finish(rb);
 }
 
-static void on_events(void *priv, const redisReply *reply, const struct err *err)
+static void on_events(void *priv, const redisReply *reply,
+                      const struct err *err)
 {
     struct rebuild *rb = priv;
     if (err || reply->type != REDIS_REPLY_ARRAY) {

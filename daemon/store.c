@@ -39,47 +39,47 @@ enum link_state {
 /* One user command, from store_command* until hiredis lets go of it. */
 struct cmd {
     struct store *st;
-    store_cb *cb;           /* NULL once the user callback ran */
+    store_cb *cb; /* NULL once the user callback ran */
     void *priv;
     struct event *timer;    /* deadline; NULL when fired or never armed */
     int timeout_ms;         /* for the timeout message */
     bool timed_out;         /* callback ran already: drop the late reply */
     enum errcode fail_code; /* deferred failure: code and message */
     const char *fail_msg;
-    struct cmd *next;       /* deferred queue link */
-    char name[40];          /* command (and function) name, for logs only */
+    struct cmd *next; /* deferred queue link */
+    char name[40];    /* command (and function) name, for logs only */
 };
 
 struct store {
     struct event_base *base;
     char addrs[STORE_MAX_ADDRS][64]; /* resolved numeric addresses */
     int naddrs;
-    int addr_idx;                    /* address of the current attempt */
+    int addr_idx; /* address of the current attempt */
     int port;
-    char *password;                  /* NULL for none */
-    char *functions;                 /* library source, NULL for none */
+    char *password;  /* NULL for none */
+    char *functions; /* library source, NULL for none */
     size_t functions_len;
     int timeout_ms;
-    struct timeval cmd_tv_plain;     /* timeout_ms as a timeval */
-    const struct timeval *cmd_tv;    /* the same as a libevent common timeout */
+    struct timeval cmd_tv_plain;  /* timeout_ms as a timeval */
+    const struct timeval *cmd_tv; /* the same as a libevent common timeout */
     store_link_cb *link_cb;
     void *link_priv;
 
-    redisAsyncContext *ac;           /* current context, NULL when none */
+    redisAsyncContext *ac; /* current context, NULL when none */
     enum link_state state;
-    const char *hs_names[3];         /* handshake commands sent, in order */
-    int hs_sent, hs_got;             /* handshake replies expected, seen */
-    int backoff_ms;                  /* delay before the next reconnect */
-    bool reported_up;                /* last value given to link_cb */
-    bool freeing;                    /* in store_free: no link_cb, no sends */
-    int user_depth;                  /* >0 while a user callback runs */
-    size_t pending;                  /* user callbacks not yet run */
-    size_t zombies;                  /* timed out, reply still awaited */
+    const char *hs_names[3]; /* handshake commands sent, in order */
+    int hs_sent, hs_got;     /* handshake replies expected, seen */
+    int backoff_ms;          /* delay before the next reconnect */
+    bool reported_up;        /* last value given to link_cb */
+    bool freeing;            /* in store_free: no link_cb, no sends */
+    int user_depth;          /* >0 while a user callback runs */
+    size_t pending;          /* user callbacks not yet run */
+    size_t zombies;          /* timed out, reply still awaited */
 
-    struct event *connect_timer;     /* deadline of connect plus handshake */
-    struct event *retry_timer;       /* backoff before reconnecting */
-    struct event *drop_ev;           /* drops a failed context off-callback */
-    struct event *defer_ev;          /* runs deferred failures */
+    struct event *connect_timer; /* deadline of connect plus handshake */
+    struct event *retry_timer;   /* backoff before reconnecting */
+    struct event *drop_ev;       /* drops a failed context off-callback */
+    struct event *defer_ev;      /* runs deferred failures */
     bool defer_armed;
     struct cmd *defer_head, *defer_tail;
 };
@@ -203,8 +203,7 @@ static void link_ready(struct store *st)
     evtimer_del(st->connect_timer);
     st->state = LINK_UP;
     st->backoff_ms = BACKOFF_MIN_MS;
-    log_info("store: link up to %s port %d", st->addrs[st->addr_idx],
-             st->port);
+    log_info("store: link up to %s port %d", st->addrs[st->addr_idx], st->port);
     report(st, true);
 }
 
@@ -219,9 +218,10 @@ static void on_handshake_reply(redisAsyncContext *ac, void *r, void *priv)
     if (reply->type == REDIS_REPLY_ERROR) {
         char text[256];
         /* An AUTH error says nothing useful beyond its first word. */
-        size_t n = strcmp(what, "AUTH") == 0
-                       ? store_error_word_len(reply->str, reply->str + reply->len)
-                       : (size_t)reply->len;
+        size_t n =
+            strcmp(what, "AUTH") == 0
+                ? store_error_word_len(reply->str, reply->str + reply->len)
+                : (size_t)reply->len;
         store_error_redact(reply->str, n, text, sizeof text);
         log_warn("store: %s on %s port %d failed: %s", what,
                  st->addrs[st->addr_idx], st->port, text);
@@ -323,7 +323,8 @@ static void connect_start(struct store *st)
 {
     const char *ip = st->addrs[st->addr_idx];
     redisAsyncContext *ac = redisAsyncConnect(ip, st->port);
-    if (ac == NULL || ac->err || redisLibeventAttach(ac, st->base) != REDIS_OK) {
+    if (ac == NULL || ac->err ||
+        redisLibeventAttach(ac, st->base) != REDIS_OK) {
         log_debug("store: connect to %s port %d failed: %s", ip, st->port,
                   ac && ac->errstr ? ac->errstr : "no memory");
         if (ac != NULL)
@@ -413,7 +414,8 @@ static void on_cmd_timeout(evutil_socket_t fd, short what, void *arg)
     c->timed_out = true;
     if (st->zombies++ == 0)
         log_warn("store: %s got no answer within %d ms; the link is down "
-                 "until Redis answers", c->name, c->timeout_ms);
+                 "until Redis answers",
+                 c->name, c->timeout_ms);
     report(st, false);
     struct err e;
     err_set(&e, ERR_UNAVAILABLE, "store did not answer within %d ms",
@@ -455,7 +457,8 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
         store_error_map(reply->str, (size_t)reply->len, &e, &generic);
         if (generic) {
             char text[256];
-            store_error_redact(reply->str, (size_t)reply->len, text, sizeof text);
+            store_error_redact(reply->str, (size_t)reply->len, text,
+                               sizeof text);
             log_warn("store: %s failed: %s", c->name, text);
         }
         finish(c, NULL, &e);
@@ -467,8 +470,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
 
 /* Copies the command name (plus the function name for FCALL) out of a
  * RESP-formatted command, for log lines that must not show arguments. */
-static void name_from_resp(const char *buf, size_t len, char *out,
-                           size_t outsz)
+static void name_from_resp(const char *buf, size_t len, char *out, size_t outsz)
 {
     const char *p = buf, *end = buf + len;
     size_t o = 0;
@@ -560,8 +562,7 @@ void store_commandv_timeout(struct store *st, int timeout_ms, int argc,
         return;
     }
     char *buf = NULL;
-    int len = argc > 0 ? redisFormatCommandArgv(&buf, argc, argv, argvlen)
-                       : -1;
+    int len = argc > 0 ? redisFormatCommandArgv(&buf, argc, argv, argvlen) : -1;
     send_formatted(c, buf, len);
 }
 
@@ -571,8 +572,8 @@ void store_commandv(struct store *st, int argc, const char **argv,
     store_commandv_timeout(st, 0, argc, argv, argvlen, cb, priv);
 }
 
-void store_command(struct store *st, store_cb *cb, void *priv,
-                   const char *fmt, ...)
+void store_command(struct store *st, store_cb *cb, void *priv, const char *fmt,
+                   ...)
 {
     struct cmd *c = cmd_new(st, 0, cb, priv);
     if (!can_send(st)) {

@@ -17,10 +17,10 @@
 struct store;
 
 struct store_config {
-    const char *addr;        /* "host:port" or "[v6]:port"; resolved once */
-    const char *password;    /* NULL or "" for none */
-    int timeout_ms;          /* connect and command deadline */
-    const char *functions;   /* Lua source of the function library */
+    const char *addr;      /* "host:port" or "[v6]:port"; resolved once */
+    const char *password;  /* NULL or "" for none */
+    int timeout_ms;        /* connect and command deadline */
+    const char *functions; /* Lua source of the function library */
     size_t functions_len;
 };
 
@@ -56,8 +56,8 @@ void store_commandv_timeout(struct store *st, int timeout_ms, int argc,
                             store_cb *cb, void *priv);
 
 /* printf-like convenience over store_commandv (hiredis format rules). */
-void store_command(struct store *st, store_cb *cb, void *priv,
-                   const char *fmt, ...);
+void store_command(struct store *st, store_cb *cb, void *priv, const char *fmt,
+                   ...);
 
 /* Connected, handshake done, and no command overdue. A command past its
  * deadline on an open connection (Redis frozen or swamped) makes this false

@@ -37,7 +37,7 @@ static size_t strip_script_suffix(const char *s, size_t n)
 }
 
 enum errcode store_error_map(const char *s, size_t len, struct err *err,
-                              bool *generic)
+                             bool *generic)
 {
     const char *end = s + len;
     size_t w = store_error_word_len(s, end);

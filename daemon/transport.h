@@ -23,7 +23,8 @@ struct transport_ops {
     void (*close)(struct conn *c);
 };
 
-/* Raw TCP or Unix socket transport; fd must be non-blocking. Returns 0 or -1. */
+/* Raw TCP or Unix socket transport; fd must be non-blocking. Returns 0 or -1.
+ */
 int transport_raw_attach(struct conn *c, int fd);
 
 #endif

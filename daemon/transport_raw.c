@@ -72,7 +72,8 @@ static const struct transport_ops raw_ops = {
 int transport_raw_attach(struct conn *c, int fd)
 {
     c->ev_read = event_new(c->srv->base, fd, EV_READ | EV_PERSIST, on_read, c);
-    c->ev_write = event_new(c->srv->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
+    c->ev_write =
+        event_new(c->srv->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
     if (c->ev_read == NULL || c->ev_write == NULL) {
         if (c->ev_read)
             event_free(c->ev_read);

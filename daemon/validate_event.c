@@ -12,8 +12,16 @@
 #include "xmalloc.h"
 
 enum {
-    F_EVENT, F_NAME, F_SLOTS, F_TABLES, F_INTERPRETERS, F_MINUTES,
-    F_TIMEZONE, F_PENDING, F_TTL, F__COUNT
+    F_EVENT,
+    F_NAME,
+    F_SLOTS,
+    F_TABLES,
+    F_INTERPRETERS,
+    F_MINUTES,
+    F_TIMEZONE,
+    F_PENDING,
+    F_TTL,
+    F__COUNT
 };
 
 /* ARG_ANY everywhere: the shape is checked here, with messages naming the
@@ -163,8 +171,8 @@ static int check_tables(const msgpack_object *o, struct event_in *ev,
                        "tables: a count 1-%d or a list of table names (got %s)",
                        EVENT_TABLES_MAX, args_type_name(o));
     size_t n;
-    if (vf_id_list(o, "tables", 1, EVENT_TABLES_MAX, &ev->table_ids, &n,
-                   err) < 0)
+    if (vf_id_list(o, "tables", 1, EVENT_TABLES_MAX, &ev->table_ids, &n, err) <
+        0)
         return -1;
     ev->ntables = (uint32_t)n;
     return 0;
@@ -190,8 +198,8 @@ static int check_interpreters(const msgpack_object *o, struct event_in *ev,
         if (vf_map(&o->via.array.ptr[i], p, keys, 2, v, err) < 0 ||
             vf_get_id(v[0], vf_member(f, p, "id"), it->id, err) < 0 ||
             vf_languages(v[1], vf_member(f, p, "languages"), 1,
-                         PROFILE_LANGUAGES_MAX, &it->languages,
-                         &it->nlanguages, err) < 0)
+                         PROFILE_LANGUAGES_MAX, &it->languages, &it->nlanguages,
+                         err) < 0)
             return -1;
     }
     vf_id *ids = xmalloc(n * sizeof *ids);
@@ -230,8 +238,7 @@ static int check_timezone(const msgpack_object *o, char out[], struct err *err)
         id[i] = (UChar)s[i];
     UBool system = 0;
     UErrorCode status = U_ZERO_ERROR;
-    ucal_getCanonicalTimeZoneID(id, (int32_t)len, canon, 128, &system,
-                                &status);
+    ucal_getCanonicalTimeZoneID(id, (int32_t)len, canon, 128, &system, &status);
     if (U_FAILURE(status) || !system)
         return err_set(err, ERR_BAD_REQUEST,
                        "timezone: '%.*s' is not a known IANA time zone",
@@ -346,7 +353,7 @@ int validate_event(const msgpack_object *args, struct event_in *out,
 {
     memset(out, 0, sizeof *out);
     msgpack_sbuffer_init(&out->packed);
-    char (*times)[2][20] = NULL;
+    char(*times)[2][20] = NULL;
     int rc = check_event(args, out, &times, err);
     free(times);
     if (rc < 0)

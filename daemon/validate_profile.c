@@ -11,9 +11,24 @@
 #include "xmalloc.h"
 
 enum {
-    F_EVENT, F_ID, F_SIDE, F_COMPANY, F_COUNTRY, F_LANGUAGES, F_SECTORS,
-    F_OFFERS, F_NEEDS, F_COOPERATION, F_MARKETS, F_SIZE, F_SLOTS,
-    F_MAX_MEETINGS, F_CONTACT, F_BADGE, F_IF_VERSION, F__COUNT
+    F_EVENT,
+    F_ID,
+    F_SIDE,
+    F_COMPANY,
+    F_COUNTRY,
+    F_LANGUAGES,
+    F_SECTORS,
+    F_OFFERS,
+    F_NEEDS,
+    F_COOPERATION,
+    F_MARKETS,
+    F_SIZE,
+    F_SLOTS,
+    F_MAX_MEETINGS,
+    F_CONTACT,
+    F_BADGE,
+    F_IF_VERSION,
+    F__COUNT
 };
 
 /* ARG_ANY everywhere: the shape is checked here, with messages naming the
@@ -41,8 +56,8 @@ static const struct arg_spec profile_spec[F__COUNT] = {
 static const char *const sides[] = {"buyer", "seller", "both"};
 static const char *const sizes[] = {"micro", "small", "medium", "large"};
 static const char *const cooperations[] = {
-    "trade",      "distribution", "licensing", "joint_venture",
-    "outsourcing", "investment",  "financing"};
+    "trade",       "distribution", "licensing", "joint_venture",
+    "outsourcing", "investment",   "financing"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -124,8 +139,8 @@ static int check_codes(const msgpack_object *o, const char *path, size_t max,
         keep[i] = true;
         for (size_t j = 0; j < i && keep[i]; j++)
             if (a[j].via.str.size == a[i].via.str.size &&
-                memcmp(a[j].via.str.ptr, a[i].via.str.ptr,
-                       a[i].via.str.size) == 0)
+                memcmp(a[j].via.str.ptr, a[i].via.str.ptr, a[i].via.str.size) ==
+                    0)
                 keep[i] = false;
         *nkeep += keep[i];
     }
@@ -158,8 +173,8 @@ static int check_items(const msgpack_object *o, const char *path,
                 return err_set(err, ERR_BAD_REQUEST,
                                "%s: HS code must be 2, 4 or 6 digits", f);
         }
-        if (v[1] && vf_text(v[1], vf_member(f, p, "text"), 1,
-                            PROFILE_TEXT_MAX, err) < 0)
+        if (v[1] && vf_text(v[1], vf_member(f, p, "text"), 1, PROFILE_TEXT_MAX,
+                            err) < 0)
             return -1;
     }
     return 0;
@@ -443,8 +458,8 @@ static int check_profile(const msgpack_object *args, struct profile_in *p,
         check_badge(f[F_BADGE], p, err) < 0)
         return -1;
     if (!vf_absent(f[F_IF_VERSION])) {
-        if (vf_int(f[F_IF_VERSION], "if_version", 0, INT64_MAX,
-                   &p->if_version, err) < 0)
+        if (vf_int(f[F_IF_VERSION], "if_version", 0, INT64_MAX, &p->if_version,
+                   err) < 0)
             return -1;
         p->has_if_version = true;
     }

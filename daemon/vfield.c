@@ -86,8 +86,8 @@ bool vf_str_is(const msgpack_object *o, const char *s)
            memcmp(o->via.str.ptr, s, n) == 0;
 }
 
-int vf_list(const msgpack_object *o, const char *path, size_t min,
-            size_t max, struct err *err)
+int vf_list(const msgpack_object *o, const char *path, size_t min, size_t max,
+            struct err *err)
 {
     if (o == NULL)
         return err_set(err, ERR_BAD_REQUEST, "missing field '%s'", path);
@@ -104,8 +104,8 @@ int vf_list(const msgpack_object *o, const char *path, size_t min,
     return 0;
 }
 
-int vf_int(const msgpack_object *o, const char *path, int64_t min,
-           int64_t max, int64_t *out, struct err *err)
+int vf_int(const msgpack_object *o, const char *path, int64_t min, int64_t max,
+           int64_t *out, struct err *err)
 {
     if (o == NULL)
         return err_set(err, ERR_BAD_REQUEST, "missing field '%s'", path);
@@ -113,9 +113,8 @@ int vf_int(const msgpack_object *o, const char *path, int64_t min,
     bool isint = o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ||
                  o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER;
     if (!isint)
-        return err_set(err, ERR_BAD_REQUEST,
-                       "%s: must be an integer (got %s)", path,
-                       args_type_name(o));
+        return err_set(err, ERR_BAD_REQUEST, "%s: must be an integer (got %s)",
+                       path, args_type_name(o));
     if (!args_int_value(o, &v) || v < min || v > max) {
         if (max == INT64_MAX)
             return err_set(err, ERR_BAD_REQUEST, "%s: an integer %lld or more",
@@ -183,8 +182,8 @@ int vf_id_list(const msgpack_object *o, const char *path, size_t min,
     vf_id *ids = cnt ? xmalloc(cnt * sizeof *ids) : NULL;
     char p[VF_PATH];
     for (size_t i = 0; i < cnt; i++) {
-        if (vf_get_id(&o->via.array.ptr[i], vf_index(p, path, i), ids[i],
-                      err) < 0) {
+        if (vf_get_id(&o->via.array.ptr[i], vf_index(p, path, i), ids[i], err) <
+            0) {
             free(ids);
             return -1;
         }
@@ -245,8 +244,8 @@ int vf_map(const msgpack_object *o, const char *path, const char *const *keys,
            size_t n, const msgpack_object **found, struct err *err)
 {
     if (o->type != MSGPACK_OBJECT_MAP)
-        return err_set(err, ERR_BAD_REQUEST, "%s: must be a map (got %s)",
-                       path, args_type_name(o));
+        return err_set(err, ERR_BAD_REQUEST, "%s: must be a map (got %s)", path,
+                       args_type_name(o));
     bool seen[8] = {false};
     if (n > sizeof seen / sizeof seen[0])
         return err_set(err, ERR_INTERNAL, "%s: too many keys to check", path);

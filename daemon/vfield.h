@@ -39,12 +39,12 @@ int vf_text(const msgpack_object *o, const char *path, size_t min_cp,
 bool vf_str_is(const msgpack_object *o, const char *s);
 
 /* An array of min..max items ("at least one", "too many"). */
-int vf_list(const msgpack_object *o, const char *path, size_t min,
-            size_t max, struct err *err);
+int vf_list(const msgpack_object *o, const char *path, size_t min, size_t max,
+            struct err *err);
 
 /* An integer within [min, max]. */
-int vf_int(const msgpack_object *o, const char *path, int64_t min,
-           int64_t max, int64_t *out, struct err *err);
+int vf_int(const msgpack_object *o, const char *path, int64_t min, int64_t max,
+           int64_t *out, struct err *err);
 
 /* A str that is an id (1-64 of A-Za-z0-9_.-), copied into out. */
 int vf_get_id(const msgpack_object *o, const char *path, vf_id out,

@@ -27,21 +27,21 @@
 #define EMC_READ_CHUNK 65536
 
 struct emc {
-    int fd;                  /* the socket */
-    int timeout_ms;          /* deadline of each call; 0 means none */
-    size_t max_reply;        /* bytes of one reply */
-    int max_depth;           /* nesting of one reply */
-    uint32_t next_msgid;     /* msgid of the next request; never 0, which the
-                                server uses when it could not read ours */
-    char *rbuf;              /* received bytes; the current frame at the front */
-    size_t rlen;             /* bytes held in rbuf */
-    size_t rcap;             /* allocated size of rbuf */
-    struct mpscan scan;      /* progress over the frame at rbuf */
-    msgpack_sbuffer wbuf;    /* the request being sent, reused across calls */
-    emc_notify_fn notify;    /* notification callback, or NULL */
-    void *notify_arg;        /* its argument */
-    enum emc_errkind err;    /* why the connection failed; NONE while usable */
-    char errstr[128];        /* what happened, for people */
+    int fd;               /* the socket */
+    int timeout_ms;       /* deadline of each call; 0 means none */
+    size_t max_reply;     /* bytes of one reply */
+    int max_depth;        /* nesting of one reply */
+    uint32_t next_msgid;  /* msgid of the next request; never 0, which the
+                             server uses when it could not read ours */
+    char *rbuf;           /* received bytes; the current frame at the front */
+    size_t rlen;          /* bytes held in rbuf */
+    size_t rcap;          /* allocated size of rbuf */
+    struct mpscan scan;   /* progress over the frame at rbuf */
+    msgpack_sbuffer wbuf; /* the request being sent, reused across calls */
+    emc_notify_fn notify; /* notification callback, or NULL */
+    void *notify_arg;     /* its argument */
+    enum emc_errkind err; /* why the connection failed; NONE while usable */
+    char errstr[128];     /* what happened, for people */
 };
 
 static void set_err(struct emc *c, enum emc_errkind kind, const char *fmt, ...)
@@ -85,7 +85,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
             }
             ms = left > INT32_MAX ? INT32_MAX : (int)left;
         }
-        struct pollfd pfd = { .fd = fd, .events = events };
+        struct pollfd pfd = {.fd = fd, .events = events};
         int n = poll(&pfd, 1, ms);
         if (n > 0)
             return 0;
@@ -162,13 +162,15 @@ struct emc *emc_connect_tcp(const char *host, int port, int timeout_ms,
     name[hl] = '\0';
     snprintf(portstr, sizeof portstr, "%d", port);
 
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM};
     struct addrinfo *res = NULL;
     int64_t deadline = deadline_after(timeout_ms);
     /* getaddrinfo has no timeout of its own; a CLI can live with that. */
     int gai = getaddrinfo(name, portstr, &hints, &res);
     if (gai != 0) {
-        snprintf(errbuf, errlen, "cannot resolve %s: %s", name, gai_strerror(gai));
+        snprintf(errbuf, errlen, "cannot resolve %s: %s", name,
+                 gai_strerror(gai));
         return NULL;
     }
     int fd = -1, lasterr = 0;
@@ -193,7 +195,7 @@ struct emc *emc_connect_tcp(const char *host, int port, int timeout_ms,
 struct emc *emc_connect_unix(const char *path, int timeout_ms, char *errbuf,
                              size_t errlen)
 {
-    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof sun.sun_path) {
         snprintf(errbuf, errlen, "socket path too long: %s", path);
         return NULL;
@@ -228,7 +230,9 @@ void emc_set_timeout(struct emc *c, int timeout_ms)
 void emc_set_limits(struct emc *c, size_t max_reply_bytes, int max_depth)
 {
     c->max_reply = max_reply_bytes < 64 ? 64 : max_reply_bytes;
-    c->max_depth = max_depth < 1 ? 1 : max_depth > EMC_MAX_DEPTH ? EMC_MAX_DEPTH : max_depth;
+    c->max_depth = max_depth < 1               ? 1
+                   : max_depth > EMC_MAX_DEPTH ? EMC_MAX_DEPTH
+                                               : max_depth;
 }
 
 void emc_set_notify(struct emc *c, emc_notify_fn fn, void *arg)
@@ -263,7 +267,8 @@ static void fail_errno(struct emc *c, const char *what)
         set_err(c, EMC_ERR_IO, "%s: %s", what, strerror(errno));
 }
 
-static int send_all(struct emc *c, const char *buf, size_t len, int64_t deadline)
+static int send_all(struct emc *c, const char *buf, size_t len,
+                    int64_t deadline)
 {
     while (len > 0) {
         ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
@@ -335,8 +340,9 @@ static int next_object(struct emc *c, int64_t deadline, msgpack_zone **zonep,
 {
     size_t len = 0;
     for (;;) {
-        enum mpscan_result r = mpscan_feed(&c->scan, (const uint8_t *)c->rbuf, c->rlen,
-                                           c->max_reply, c->max_depth, &len);
+        enum mpscan_result r =
+            mpscan_feed(&c->scan, (const uint8_t *)c->rbuf, c->rlen,
+                        c->max_reply, c->max_depth, &len);
         if (r == MPSCAN_DONE)
             break;
         if (r == MPSCAN_MORE) {
@@ -347,7 +353,8 @@ static int next_object(struct emc *c, int64_t deadline, msgpack_zone **zonep,
         if (r == MPSCAN_TOO_LARGE)
             set_err(c, EMC_ERR_TOO_LARGE, "reply over %zu bytes", c->max_reply);
         else if (r == MPSCAN_TOO_DEEP)
-            set_err(c, EMC_ERR_TOO_LARGE, "reply nested deeper than %d", c->max_depth);
+            set_err(c, EMC_ERR_TOO_LARGE, "reply nested deeper than %d",
+                    c->max_depth);
         else
             set_err(c, EMC_ERR_PROTOCOL, "reply is not MessagePack");
         return -1;
@@ -357,7 +364,8 @@ static int next_object(struct emc *c, int64_t deadline, msgpack_zone **zonep,
     if (copy == NULL) {
         if (zone)
             msgpack_zone_free(zone);
-        set_err(c, EMC_ERR_TOO_LARGE, "out of memory for a %zu-byte reply", len);
+        set_err(c, EMC_ERR_TOO_LARGE, "out of memory for a %zu-byte reply",
+                len);
         return -1;
     }
     memcpy(copy, c->rbuf, len);
@@ -400,12 +408,13 @@ static void read_error(const msgpack_object *e, struct emc_error *err)
     snprintf(err->code, sizeof err->code, "error");
     snprintf(err->message, sizeof err->message, "(no message)");
     if (is_text(e)) {
-        copy_text(err->message, sizeof err->message, e->via.str.ptr, e->via.str.size);
+        copy_text(err->message, sizeof err->message, e->via.str.ptr,
+                  e->via.str.size);
         return;
     }
     if (e->type != MSGPACK_OBJECT_MAP) {
-        snprintf(err->message, sizeof err->message, "error reply of msgpack type %d",
-                 (int)e->type);
+        snprintf(err->message, sizeof err->message,
+                 "error reply of msgpack type %d", (int)e->type);
         return;
     }
     for (uint32_t i = 0; i < e->via.map.size; i++) {
@@ -414,16 +423,20 @@ static void read_error(const msgpack_object *e, struct emc_error *err)
         if (k->type != MSGPACK_OBJECT_STR || !is_text(v))
             continue;
         if (k->via.str.size == 4 && memcmp(k->via.str.ptr, "code", 4) == 0)
-            copy_text(err->code, sizeof err->code, v->via.str.ptr, v->via.str.size);
-        else if (k->via.str.size == 7 && memcmp(k->via.str.ptr, "message", 7) == 0)
-            copy_text(err->message, sizeof err->message, v->via.str.ptr, v->via.str.size);
+            copy_text(err->code, sizeof err->code, v->via.str.ptr,
+                      v->via.str.size);
+        else if (k->via.str.size == 7 &&
+                 memcmp(k->via.str.ptr, "message", 7) == 0)
+            copy_text(err->message, sizeof err->message, v->via.str.ptr,
+                      v->via.str.size);
     }
 }
 
 /* Waits for the response to msgid, handing notifications to the callback on
  * the way. */
-static enum emc_status await_reply(struct emc *c, uint32_t msgid, int64_t deadline,
-                                   struct emc_result *result, struct emc_error *error)
+static enum emc_status await_reply(struct emc *c, uint32_t msgid,
+                                   int64_t deadline, struct emc_result *result,
+                                   struct emc_error *error)
 {
     for (;;) {
         msgpack_zone *zone;
@@ -432,17 +445,20 @@ static enum emc_status await_reply(struct emc *c, uint32_t msgid, int64_t deadli
             return EMC_FAILED;
         const msgpack_object *a = o.via.array.ptr;
         uint32_t n = o.type == MSGPACK_OBJECT_ARRAY ? o.via.array.size : 0;
-        if (n == 3 && a[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER && a[0].via.u64 == 2 &&
-            is_text(&a[1])) {
+        if (n == 3 && a[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+            a[0].via.u64 == 2 && is_text(&a[1])) {
             if (c->notify != NULL)
-                c->notify(a[1].via.str.ptr, a[1].via.str.size, &a[2], c->notify_arg);
+                c->notify(a[1].via.str.ptr, a[1].via.str.size, &a[2],
+                          c->notify_arg);
             msgpack_zone_free(zone);
             continue;
         }
-        if (n != 4 || a[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER || a[0].via.u64 != 1 ||
-            a[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER || a[1].via.u64 > UINT32_MAX) {
+        if (n != 4 || a[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+            a[0].via.u64 != 1 || a[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+            a[1].via.u64 > UINT32_MAX) {
             msgpack_zone_free(zone);
-            set_err(c, EMC_ERR_PROTOCOL, "reply is not a MessagePack-RPC response");
+            set_err(c, EMC_ERR_PROTOCOL,
+                    "reply is not a MessagePack-RPC response");
             return EMC_FAILED;
         }
         uint64_t got = a[1].via.u64;
@@ -450,7 +466,8 @@ static enum emc_status await_reply(struct emc *c, uint32_t msgid, int64_t deadli
         /* msgid 0 is the server saying it could not read our request. */
         if (got != msgid && !(got == 0 && has_error)) {
             msgpack_zone_free(zone);
-            set_err(c, EMC_ERR_PROTOCOL, "response to msgid %llu while waiting for %u",
+            set_err(c, EMC_ERR_PROTOCOL,
+                    "response to msgid %llu while waiting for %u",
                     (unsigned long long)got, msgid);
             return EMC_FAILED;
         }
@@ -466,7 +483,8 @@ static enum emc_status await_reply(struct emc *c, uint32_t msgid, int64_t deadli
 }
 
 /* Packs the envelope up to the params array into c->wbuf. */
-static void pack_head(struct emc *c, uint32_t msgid, const char *method, int has_args)
+static void pack_head(struct emc *c, uint32_t msgid, const char *method,
+                      int has_args)
 {
     msgpack_packer pk;
     size_t mlen = strlen(method);
@@ -491,7 +509,8 @@ static uint32_t take_msgid(struct emc *c)
 
 /* Sends what pack_head (and the caller) put in wbuf, then waits. */
 static enum emc_status send_and_wait(struct emc *c, uint32_t msgid,
-                                     struct emc_result *result, struct emc_error *error)
+                                     struct emc_result *result,
+                                     struct emc_error *error)
 {
     int64_t deadline = deadline_after(c->timeout_ms);
     if (send_all(c, c->wbuf.data, c->wbuf.size, deadline) < 0)
@@ -508,8 +527,9 @@ static int check_usable(struct emc *c, struct emc_result *result)
     return c->err != EMC_ERR_NONE ? -1 : 0;
 }
 
-enum emc_status emc_call(struct emc *c, const char *method, const msgpack_object *args,
-                         struct emc_result *result, struct emc_error *error)
+enum emc_status emc_call(struct emc *c, const char *method,
+                         const msgpack_object *args, struct emc_result *result,
+                         struct emc_error *error)
 {
     if (check_usable(c, result) < 0)
         return EMC_FAILED;
@@ -523,8 +543,9 @@ enum emc_status emc_call(struct emc *c, const char *method, const msgpack_object
     return send_and_wait(c, msgid, result, error);
 }
 
-enum emc_status emc_call_packed(struct emc *c, const char *method, const void *args,
-                                size_t args_len, struct emc_result *result,
+enum emc_status emc_call_packed(struct emc *c, const char *method,
+                                const void *args, size_t args_len,
+                                struct emc_result *result,
                                 struct emc_error *error)
 {
     if (check_usable(c, result) < 0)
@@ -537,8 +558,8 @@ enum emc_status emc_call_packed(struct emc *c, const char *method, const void *a
     return send_and_wait(c, msgid, result, error);
 }
 
-enum emc_status emc_auth(struct emc *c, const char *token, struct emc_result *result,
-                         struct emc_error *error)
+enum emc_status emc_auth(struct emc *c, const char *token,
+                         struct emc_result *result, struct emc_error *error)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;

@@ -35,9 +35,9 @@
 
 /* Outcome of emc_call() and emc_auth(). */
 enum emc_status {
-    EMC_OK = 0,     /* result filled */
+    EMC_OK = 0,          /* result filled */
     EMC_REPLY_ERROR = 1, /* the server answered with an error; error filled */
-    EMC_FAILED = -1 /* transport or protocol failure; see emc_err() */
+    EMC_FAILED = -1      /* transport or protocol failure; see emc_err() */
 };
 
 /* Kind of a connection failure, as in hiredis's `err`. */
@@ -59,8 +59,8 @@ struct emc_error {
 
 /* A call's result and the zone that owns it. */
 struct emc_result {
-    msgpack_object obj;  /* the result object */
-    msgpack_zone *zone;  /* owns obj's memory; freed by emc_result_free */
+    msgpack_object obj; /* the result object */
+    msgpack_zone *zone; /* owns obj's memory; freed by emc_result_free */
 };
 
 /* Called for each server notification received while waiting for a reply.

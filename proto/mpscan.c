@@ -120,9 +120,9 @@ void mpscan_reset(struct mpscan *s)
 
 /* Consumes the header of the value starting at s->off; MPSCAN_MORE means
  * carry on scanning (or, when the header is incomplete, wait for bytes). */
-static enum mpscan_result step(struct mpscan *s, const uint8_t *buf,
-                               size_t len, size_t max_bytes, int max_depth,
-                               bool *done, bool *stalled)
+static enum mpscan_result step(struct mpscan *s, const uint8_t *buf, size_t len,
+                               size_t max_bytes, int max_depth, bool *done,
+                               bool *stalled)
 {
     struct fmt f = classify(buf[s->off]);
     uint64_t n;
@@ -143,9 +143,7 @@ static enum mpscan_result step(struct mpscan *s, const uint8_t *buf,
     s->need -= 1; /* this value's byte is now accounted for by its header */
 
     switch (f.kind) {
-    case K_SCALAR:
-        *done = value_done(s);
-        return MPSCAN_MORE;
+    case K_SCALAR: *done = value_done(s); return MPSCAN_MORE;
     case K_BYTES:
         s->need += n;
         if (over(s, max_bytes))
@@ -177,9 +175,8 @@ static enum mpscan_result step(struct mpscan *s, const uint8_t *buf,
     }
 }
 
-enum mpscan_result mpscan_feed(struct mpscan *s, const uint8_t *buf,
-                               size_t len, size_t max_bytes, int max_depth,
-                               size_t *objlen)
+enum mpscan_result mpscan_feed(struct mpscan *s, const uint8_t *buf, size_t len,
+                               size_t max_bytes, int max_depth, size_t *objlen)
 {
     if (s->ended) {
         if (s->result == MPSCAN_DONE)

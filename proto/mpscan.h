@@ -22,15 +22,15 @@ enum mpscan_result {
 /* Scans a byte stream for the end of one complete MessagePack object without
  * allocating, bounding size and depth, resumable across reads. */
 struct mpscan {
-    size_t off;   /* bytes of the current object consumed so far */
-    int depth;    /* containers currently open */
+    size_t off; /* bytes of the current object consumed so far */
+    int depth;  /* containers currently open */
     uint32_t left[MPSCAN_MAX_DEPTH + 1]; /* elements still expected per open
                                           * container (maps count 2 per entry);
                                           * index 1 is the outermost */
-    size_t skip;  /* payload bytes of a str/bin/ext still to skip */
+    size_t skip;   /* payload bytes of a str/bin/ext still to skip */
     uint64_t need; /* fewest bytes past off that can still finish the object
                     * (1 per pending element, plus skip) */
-    bool ended;   /* a final result was reached; later calls repeat it */
+    bool ended;    /* a final result was reached; later calls repeat it */
     enum mpscan_result result; /* that final result, when ended */
 };
 
@@ -55,8 +55,7 @@ void mpscan_reset(struct mpscan *s);
  * Once DONE, every declared count and length is backed by bytes inside
  * objlen, so msgpack_unpack_next on exactly objlen bytes allocates at most a
  * small multiple of objlen (about 24 bytes per element). */
-enum mpscan_result mpscan_feed(struct mpscan *s, const uint8_t *buf,
-                               size_t len, size_t max_bytes, int max_depth,
-                               size_t *objlen);
+enum mpscan_result mpscan_feed(struct mpscan *s, const uint8_t *buf, size_t len,
+                               size_t max_bytes, int max_depth, size_t *objlen);
 
 #endif

@@ -54,21 +54,21 @@ enum conn_state {
 };
 
 struct conn {
-    int fd;                 /* the socket, -1 once dead */
-    enum conn_state state;  /* where it is in its life */
-    int want_out;           /* EPOLLOUT is registered: a write was partial */
-    char *wbuf;             /* requests not yet written */
-    size_t wlen, woff;      /* bytes in wbuf; bytes of them already written */
-    size_t wcap;            /* allocated size of wbuf */
-    char *rbuf;             /* bytes received; a partial reply at the front */
-    size_t rlen;            /* bytes in rbuf */
-    size_t rcap;            /* allocated size of rbuf */
-    struct mpscan scan;     /* progress over the reply at rbuf (expomatch) */
-    uint32_t next_id;       /* msgid of the next request; never 0 */
-    uint32_t expect_id;     /* msgid of the oldest request in flight */
-    int inflight;           /* requests sent and not yet answered */
-    int64_t *sent;          /* send times of those, a ring of `pipeline` */
-    int head;               /* ring index of the oldest */
+    int fd;                /* the socket, -1 once dead */
+    enum conn_state state; /* where it is in its life */
+    int want_out;          /* EPOLLOUT is registered: a write was partial */
+    char *wbuf;            /* requests not yet written */
+    size_t wlen, woff;     /* bytes in wbuf; bytes of them already written */
+    size_t wcap;           /* allocated size of wbuf */
+    char *rbuf;            /* bytes received; a partial reply at the front */
+    size_t rlen;           /* bytes in rbuf */
+    size_t rcap;           /* allocated size of rbuf */
+    struct mpscan scan;    /* progress over the reply at rbuf (expomatch) */
+    uint32_t next_id;      /* msgid of the next request; never 0 */
+    uint32_t expect_id;    /* msgid of the oldest request in flight */
+    int inflight;          /* requests sent and not yet answered */
+    int64_t *sent;         /* send times of those, a ring of `pipeline` */
+    int head;              /* ring index of the oldest */
 };
 
 /* Latency histogram: exact below 2^SUB_BITS ns, then SUB_COUNT buckets per
@@ -86,39 +86,39 @@ struct bench {
     int port;
     int conns;
     int pipeline;
-    double seconds;          /* duration, when requests is 0 */
-    long long requests;      /* count to measure, 0 for a duration */
+    double seconds;     /* duration, when requests is 0 */
+    long long requests; /* count to measure, 0 for a duration */
     double warmup;
-    int redis_inline;        /* PING as an inline command, not multibulk */
-    char *token;             /* auth token, or NULL */
-    const char *event, *id;  /* profile.get arguments */
+    int redis_inline;       /* PING as an inline command, not multibulk */
+    char *token;            /* auth token, or NULL */
+    const char *event, *id; /* profile.get arguments */
 
     /* Requests, prepared once. */
-    char *tail;              /* expomatch: the request after its msgid */
+    char *tail; /* expomatch: the request after its msgid */
     size_t tail_len;
-    char *auth_req;          /* expomatch: the auth request, msgid 1 */
+    char *auth_req; /* expomatch: the auth request, msgid 1 */
     size_t auth_len;
 
     /* Run state. */
     struct sockaddr_storage addr;
     socklen_t addrlen;
-    int ep;                  /* epoll instance */
-    struct conn *c;          /* conns of them */
-    int live;                /* connections not dead */
-    int ready;               /* connections set up */
-    int go;                  /* the load is running */
-    int auth_failed;         /* some auth reply was an error */
-    char auth_error[256];    /* its text */
-    int64_t t_start;         /* when setup began */
-    int64_t t_measure;       /* when counting begins (end of warmup) */
-    int64_t t_end;           /* when counting ends (duration mode) */
-    int64_t t_last_reply;    /* for stall detection */
+    int ep;               /* epoll instance */
+    struct conn *c;       /* conns of them */
+    int live;             /* connections not dead */
+    int ready;            /* connections set up */
+    int go;               /* the load is running */
+    int auth_failed;      /* some auth reply was an error */
+    char auth_error[256]; /* its text */
+    int64_t t_start;      /* when setup began */
+    int64_t t_measure;    /* when counting begins (end of warmup) */
+    int64_t t_end;        /* when counting ends (duration mode) */
+    int64_t t_last_reply; /* for stall detection */
     int done;
 
     /* Results. */
-    long long counted;       /* replies inside the measured window */
-    long long errors;        /* error replies, protocol errors, lost conns */
-    int lost;                /* connections lost, to say why only a few times */
+    long long counted; /* replies inside the measured window */
+    long long errors;  /* error replies, protocol errors, lost conns */
+    int lost;          /* connections lost, to say why only a few times */
     uint64_t hist[HIST_BUCKETS];
 };
 
@@ -265,7 +265,8 @@ static void conn_kill(struct bench *b, struct conn *c, const char *why)
     if (c->state == CONN_DEAD)
         return;
     if (why != NULL && b->lost++ < 3)
-        fprintf(stderr, "expomatch-bench: connection %d: %s\n", (int)(c - b->c), why);
+        fprintf(stderr, "expomatch-bench: connection %d: %s\n", (int)(c - b->c),
+                why);
     b->errors++;
     if (c->state == CONN_READY || c->state == CONN_RUNNING)
         b->ready--;
@@ -279,7 +280,8 @@ static void update_events(struct bench *b, struct conn *c, int want_out)
 {
     if (c->want_out == want_out)
         return;
-    struct epoll_event ev = { .events = EPOLLIN | (want_out ? EPOLLOUT : 0), .data.ptr = c };
+    struct epoll_event ev = {.events = EPOLLIN | (want_out ? EPOLLOUT : 0),
+                             .data.ptr = c};
     epoll_ctl(b->ep, EPOLL_CTL_MOD, c->fd, &ev);
     c->want_out = want_out;
 }
@@ -289,7 +291,8 @@ static void update_events(struct bench *b, struct conn *c, int want_out)
 static void conn_flush(struct bench *b, struct conn *c)
 {
     while (c->woff < c->wlen) {
-        ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+        ssize_t n =
+            send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
         if (n > 0) {
             c->woff += (size_t)n;
             continue;
@@ -339,7 +342,8 @@ static void conn_fill(struct bench *b, struct conn *c, int64_t now)
 }
 
 /* Accounts one reply to the oldest request in flight. */
-static void reply_arrived(struct bench *b, struct conn *c, int64_t now, int is_error)
+static void reply_arrived(struct bench *b, struct conn *c, int64_t now,
+                          int is_error)
 {
     int64_t sent = c->sent[c->head];
     c->head = (c->head + 1) % b->pipeline;
@@ -362,7 +366,12 @@ static size_t get_msgid(const unsigned char *p, size_t n, uint64_t *id)
         *id = p[0];
         return 1;
     }
-    int w = n >= 1 ? (p[0] == 0xcc ? 1 : p[0] == 0xcd ? 2 : p[0] == 0xce ? 4 : p[0] == 0xcf ? 8 : 0) : 0;
+    int w = n >= 1 ? (p[0] == 0xcc   ? 1
+                      : p[0] == 0xcd ? 2
+                      : p[0] == 0xce ? 4
+                      : p[0] == 0xcf ? 8
+                                     : 0)
+                   : 0;
     if (w == 0 || n < (size_t)w + 1)
         return 0;
     *id = 0;
@@ -373,14 +382,16 @@ static size_t get_msgid(const unsigned char *p, size_t n, uint64_t *id)
 
 /* One complete expomatch reply at p: checks the envelope and the msgid
  * against the FIFO order. Returns -1 when the connection cannot go on. */
-static int expomatch_reply(struct bench *b, struct conn *c, const unsigned char *p,
-                           size_t n, int64_t now)
+static int expomatch_reply(struct bench *b, struct conn *c,
+                           const unsigned char *p, size_t n, int64_t now)
 {
     /* [2, method, params]: a notification, not an answer. */
     if (n >= 2 && p[0] == 0x93 && p[1] == 0x02)
         return 0;
     uint64_t id;
-    size_t k = (n >= 2 && p[0] == 0x94 && p[1] == 0x01) ? get_msgid(p + 2, n - 2, &id) : 0;
+    size_t k = (n >= 2 && p[0] == 0x94 && p[1] == 0x01)
+                   ? get_msgid(p + 2, n - 2, &id)
+                   : 0;
     if (k == 0 || 2 + k >= n) {
         conn_kill(b, c, "reply is not a MessagePack-RPC response");
         return -1;
@@ -390,7 +401,8 @@ static int expomatch_reply(struct bench *b, struct conn *c, const unsigned char 
         if (id != 1 || is_error) {
             b->auth_failed = 1;
             snprintf(b->auth_error, sizeof b->auth_error, "%s",
-                     is_error ? "the server refused the token" : "unexpected reply to auth");
+                     is_error ? "the server refused the token"
+                              : "unexpected reply to auth");
             conn_kill(b, c, NULL);
             return -1;
         }
@@ -417,17 +429,20 @@ static void parse_expomatch(struct bench *b, struct conn *c, int64_t now)
     size_t off = 0;
     while (off < c->rlen && c->state != CONN_DEAD) {
         size_t len;
-        enum mpscan_result r = mpscan_feed(&c->scan, (const uint8_t *)c->rbuf + off,
-                                           c->rlen - off, MAX_REPLY_BYTES,
-                                           MAX_REPLY_DEPTH, &len);
+        enum mpscan_result r =
+            mpscan_feed(&c->scan, (const uint8_t *)c->rbuf + off, c->rlen - off,
+                        MAX_REPLY_BYTES, MAX_REPLY_DEPTH, &len);
         if (r == MPSCAN_MORE)
             break;
         if (r != MPSCAN_DONE) {
-            conn_kill(b, c, r == MPSCAN_INVALID ? "reply is not MessagePack"
-                                                : "reply over the size or depth limit");
+            conn_kill(b, c,
+                      r == MPSCAN_INVALID
+                          ? "reply is not MessagePack"
+                          : "reply over the size or depth limit");
             return;
         }
-        if (expomatch_reply(b, c, (const unsigned char *)c->rbuf + off, len, now) < 0)
+        if (expomatch_reply(b, c, (const unsigned char *)c->rbuf + off, len,
+                            now) < 0)
             return;
         off += len;
         mpscan_reset(&c->scan);
@@ -519,7 +534,8 @@ static void conn_connected(struct bench *b, struct conn *c)
 static int conn_open(struct bench *b, struct conn *c)
 {
     memset(c, 0, sizeof *c);
-    c->fd = socket(b->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    c->fd = socket(b->addr.ss_family,
+                   SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0)
         return -1;
     int one = 1;
@@ -534,10 +550,11 @@ static int conn_open(struct bench *b, struct conn *c)
     c->state = CONN_CONNECTING;
     c->want_out = 1;
     b->live++;
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
     if (epoll_ctl(b->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
         return -1;
-    if (connect(c->fd, (struct sockaddr *)&b->addr, b->addrlen) < 0 && errno != EINPROGRESS)
+    if (connect(c->fd, (struct sockaddr *)&b->addr, b->addrlen) < 0 &&
+        errno != EINPROGRESS)
         return -1;
     return 0;
 }
@@ -558,8 +575,9 @@ static void maybe_go(struct bench *b, int64_t now)
         return;
     b->go = 1;
     b->t_measure = now + (int64_t)(b->warmup * NS_PER_S);
-    b->t_end = b->requests > 0 ? b->t_measure + (int64_t)(MAX_SECONDS * NS_PER_S)
-                               : b->t_measure + (int64_t)(b->seconds * NS_PER_S);
+    b->t_end = b->requests > 0
+                   ? b->t_measure + (int64_t)(MAX_SECONDS * NS_PER_S)
+                   : b->t_measure + (int64_t)(b->seconds * NS_PER_S);
     b->t_last_reply = now;
     for (int i = 0; i < b->conns; i++) {
         struct conn *c = &b->c[i];
@@ -570,7 +588,8 @@ static void maybe_go(struct bench *b, int64_t now)
     }
 }
 
-static void handle_event(struct bench *b, struct conn *c, uint32_t events, int64_t now)
+static void handle_event(struct bench *b, struct conn *c, uint32_t events,
+                         int64_t now)
 {
     if (c->state == CONN_DEAD)
         return;
@@ -600,14 +619,16 @@ static int run(struct bench *b)
         b->c[i].fd = -1; /* so that cleanup closes only what was opened */
     for (int i = 0; i < b->conns; i++) {
         if (conn_open(b, &b->c[i]) < 0) {
-            fprintf(stderr, "expomatch-bench: cannot connect: %s\n", strerror(errno));
+            fprintf(stderr, "expomatch-bench: cannot connect: %s\n",
+                    strerror(errno));
             return EXIT_CONNECT;
         }
     }
     b->t_start = now_ns();
     while (!b->done) {
         int64_t now = now_ns();
-        int64_t next = b->go ? (now < b->t_measure ? b->t_measure : b->t_end) : b->t_start + SETUP_TIMEOUT_NS;
+        int64_t next = b->go ? (now < b->t_measure ? b->t_measure : b->t_end)
+                             : b->t_start + SETUP_TIMEOUT_NS;
         int64_t wait_ms = (next - now) / 1000000 + 1;
         if (wait_ms > 100)
             wait_ms = 100;
@@ -623,7 +644,8 @@ static int run(struct bench *b)
         }
         now = now_ns();
         if (b->auth_failed) {
-            fprintf(stderr, "expomatch-bench: auth failed: %s\n", b->auth_error);
+            fprintf(stderr, "expomatch-bench: auth failed: %s\n",
+                    b->auth_error);
             return EXIT_AUTH_FAILED;
         }
         if (b->live == 0) {
@@ -633,7 +655,8 @@ static int run(struct bench *b)
         if (!b->go) {
             maybe_go(b, now);
             if (!b->go && now - b->t_start > SETUP_TIMEOUT_NS) {
-                fprintf(stderr, "expomatch-bench: setup timed out (%d of %d ready)\n",
+                fprintf(stderr,
+                        "expomatch-bench: setup timed out (%d of %d ready)\n",
                         b->ready, b->conns);
                 return EXIT_CONNECT;
             }
@@ -656,49 +679,64 @@ static void report(const struct bench *b)
 {
     double secs = (double)(b->t_end - b->t_measure) / NS_PER_S;
     double rps = secs > 0 ? (double)b->counted / secs : 0;
-    double p50 = hist_quantile(b, 0.50) / 1000.0, p99 = hist_quantile(b, 0.99) / 1000.0;
+    double p50 = hist_quantile(b, 0.50) / 1000.0,
+           p99 = hist_quantile(b, 0.99) / 1000.0;
     const char *tname = b->target == TARGET_REDIS ? "redis" : "expomatch";
-    const char *mname = b->target == TARGET_REDIS ? "PING"
-                        : b->method == METHOD_PING ? "ping" : "profile.get";
+    const char *mname = b->target == TARGET_REDIS  ? "PING"
+                        : b->method == METHOD_PING ? "ping"
+                                                   : "profile.get";
 
     printf("%s %s: %d conns x %d in flight, %.2f s: %lld replies, %.0f req/s, "
            "p50 %.3f ms, p99 %.3f ms, errors %lld\n",
-           tname, mname, b->conns, b->pipeline, secs, b->counted, rps, p50 / 1000,
-           p99 / 1000, b->errors);
-    printf("RESULT target=%s method=%s conns=%d pipeline=%d rps=%.0f p50_us=%.0f "
-           "p99_us=%.0f errors=%lld\n",
-           tname, mname, b->conns, b->pipeline, rps, p50, p99, b->errors);
+           tname, mname, b->conns, b->pipeline, secs, b->counted, rps,
+           p50 / 1000, p99 / 1000, b->errors);
+    printf(
+        "RESULT target=%s method=%s conns=%d pipeline=%d rps=%.0f p50_us=%.0f "
+        "p99_us=%.0f errors=%lld\n",
+        tname, mname, b->conns, b->pipeline, rps, p50, p99, b->errors);
     fflush(stdout);
 }
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-        "usage: expomatch-bench [--target expomatch|redis] [-h HOST] [-p PORT]\n"
-        "                       [-c CONNS] [-P PIPELINE] [-d SECONDS | -n REQUESTS]\n"
-        "                       [--warmup SECONDS] [--method ping|profile.get]\n"
-        "                       [--auth TOKEN|@FILE] [--event E --id ID] [--inline]\n"
+    fprintf(
+        f,
+        "usage: expomatch-bench [--target expomatch|redis] [-h HOST] [-p "
+        "PORT]\n"
+        "                       [-c CONNS] [-P PIPELINE] [-d SECONDS | -n "
+        "REQUESTS]\n"
+        "                       [--warmup SECONDS] [--method "
+        "ping|profile.get]\n"
+        "                       [--auth TOKEN|@FILE] [--event E --id ID] "
+        "[--inline]\n"
         "\n"
         "Keeps PIPELINE requests in flight on each of CONNS connections to a\n"
         "loopback server and prints throughput and latency, then a line\n"
-        "'RESULT target=... method=... conns=... pipeline=... rps=... p50_us=...\n"
+        "'RESULT target=... method=... conns=... pipeline=... rps=... "
+        "p50_us=...\n"
         "p99_us=... errors=...'.\n"
         "\n"
-        "  --target T     expomatch (MessagePack-RPC, default) or redis (RESP PING)\n"
+        "  --target T     expomatch (MessagePack-RPC, default) or redis (RESP "
+        "PING)\n"
         "  -h HOST        loopback address or name (default 127.0.0.1)\n"
         "  -p PORT        default 7411 for expomatch, 6379 for redis\n"
         "  -c CONNS       connections (default 50, at most %d)\n"
-        "  -P PIPELINE    requests in flight per connection (default 1, at most %d)\n"
+        "  -P PIPELINE    requests in flight per connection (default 1, at "
+        "most %d)\n"
         "  -d SECONDS     measured duration (default 5, at most %.0f)\n"
         "  -n REQUESTS    measure this many replies instead of a duration\n"
         "  --warmup S     unmeasured load before measuring (default 1)\n"
-        "  --method M     ping (default) or profile.get (needs --event and --id)\n"
-        "  --auth TOKEN   authenticate each connection first (@FILE reads the token\n"
-        "                 from FILE; default: EXPOMATCH_TOKEN when --method needs it)\n"
+        "  --method M     ping (default) or profile.get (needs --event and "
+        "--id)\n"
+        "  --auth TOKEN   authenticate each connection first (@FILE reads the "
+        "token\n"
+        "                 from FILE; default: EXPOMATCH_TOKEN when --method "
+        "needs it)\n"
         "  --event E, --id ID   the profile to read with profile.get\n"
         "  --inline       send PING to redis as an inline command\n"
         "\n"
-        "Exit status: 0 measured; 1 the run failed; 2 auth failed; 3 could not\n"
+        "Exit status: 0 measured; 1 the run failed; 2 auth failed; 3 could "
+        "not\n"
         "connect; 64 usage error.\n",
         MAX_CONNS, MAX_PIPELINE, MAX_SECONDS);
 }
@@ -721,7 +759,8 @@ static char *load_token(const char *arg)
         return xstrdup(arg);
     FILE *f = fopen(arg + 1, "r");
     if (f == NULL) {
-        fprintf(stderr, "expomatch-bench: cannot open %s: %s\n", arg + 1, strerror(errno));
+        fprintf(stderr, "expomatch-bench: cannot open %s: %s\n", arg + 1,
+                strerror(errno));
         return NULL;
     }
     char buf[MAX_TOKEN_FILE_BYTES + 1];
@@ -749,7 +788,8 @@ static int is_loopback(const struct sockaddr *sa)
         return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
     }
     if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        const struct in6_addr *a =
+            &((const struct sockaddr_in6 *)sa)->sin6_addr;
         if (IN6_IS_ADDR_LOOPBACK(a))
             return 1;
         return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
@@ -771,11 +811,13 @@ static int resolve(struct bench *b)
     memcpy(name, h, hl);
     name[hl] = '\0';
     snprintf(portstr, sizeof portstr, "%d", b->port);
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM};
     struct addrinfo *res;
     int gai = getaddrinfo(name, portstr, &hints, &res);
     if (gai != 0) {
-        fprintf(stderr, "expomatch-bench: cannot resolve %s: %s\n", name, gai_strerror(gai));
+        fprintf(stderr, "expomatch-bench: cannot resolve %s: %s\n", name,
+                gai_strerror(gai));
         return -1;
     }
     int found = 0;
@@ -788,7 +830,9 @@ static int resolve(struct bench *b)
     }
     freeaddrinfo(res);
     if (!found)
-        fprintf(stderr, "expomatch-bench: %s is not a loopback address; refusing\n", name);
+        fprintf(stderr,
+                "expomatch-bench: %s is not a loopback address; refusing\n",
+                name);
     return found ? 0 : -1;
 }
 
@@ -806,17 +850,26 @@ static void raise_fd_limit(int conns)
 /* Fills b from argv; -1 after saying why on a usage error, 1 for --help. */
 static int parse_options(int argc, char **argv, struct bench *b)
 {
-    enum { O_TARGET = 256, O_WARMUP, O_METHOD, O_AUTH, O_EVENT, O_ID, O_INLINE, O_HELP };
+    enum {
+        O_TARGET = 256,
+        O_WARMUP,
+        O_METHOD,
+        O_AUTH,
+        O_EVENT,
+        O_ID,
+        O_INLINE,
+        O_HELP
+    };
     static const struct option longopts[] = {
-        { "target", required_argument, NULL, O_TARGET },
-        { "warmup", required_argument, NULL, O_WARMUP },
-        { "method", required_argument, NULL, O_METHOD },
-        { "auth", required_argument, NULL, O_AUTH },
-        { "event", required_argument, NULL, O_EVENT },
-        { "id", required_argument, NULL, O_ID },
-        { "inline", no_argument, NULL, O_INLINE },
-        { "help", no_argument, NULL, O_HELP },
-        { NULL, 0, NULL, 0 },
+        {"target", required_argument, NULL, O_TARGET},
+        {"warmup", required_argument, NULL, O_WARMUP},
+        {"method", required_argument, NULL, O_METHOD},
+        {"auth", required_argument, NULL, O_AUTH},
+        {"event", required_argument, NULL, O_EVENT},
+        {"id", required_argument, NULL, O_ID},
+        {"inline", no_argument, NULL, O_INLINE},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
     };
     const char *auth = NULL;
     double v;
@@ -827,7 +880,8 @@ static int parse_options(int argc, char **argv, struct bench *b)
     b->pipeline = 1;
     b->seconds = 5;
     b->warmup = 1;
-    while ((ch = getopt_long(argc, argv, "h:p:c:P:d:n:", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "h:p:c:P:d:n:", longopts, NULL)) !=
+           -1) {
         switch (ch) {
         case 'h': b->host = optarg; break;
         case 'p':
@@ -885,20 +939,24 @@ static int parse_options(int argc, char **argv, struct bench *b)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "expomatch-bench: unexpected argument: %s\n", argv[optind]);
+        fprintf(stderr, "expomatch-bench: unexpected argument: %s\n",
+                argv[optind]);
         return -1;
     }
     if (b->port == 0)
         b->port = b->target == TARGET_REDIS ? 6379 : 7411;
     if (b->method == METHOD_PROFILE_GET) {
-        if (b->target != TARGET_EXPOMATCH || b->event == NULL || b->id == NULL) {
-            fprintf(stderr, "expomatch-bench: profile.get needs --target expomatch, --event and --id\n");
+        if (b->target != TARGET_EXPOMATCH || b->event == NULL ||
+            b->id == NULL) {
+            fprintf(stderr, "expomatch-bench: profile.get needs --target "
+                            "expomatch, --event and --id\n");
             return -1;
         }
         if (auth == NULL)
             auth = getenv("EXPOMATCH_TOKEN");
         if (auth == NULL) {
-            fprintf(stderr, "expomatch-bench: profile.get needs --auth (or EXPOMATCH_TOKEN)\n");
+            fprintf(stderr, "expomatch-bench: profile.get needs --auth (or "
+                            "EXPOMATCH_TOKEN)\n");
             return -1;
         }
     }

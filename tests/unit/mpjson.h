@@ -52,7 +52,8 @@ MPJ_UNUSED static void mpj_pack(msgpack_packer *pk, const json_t *j)
         const char *k;
         json_t *v;
         /* Keys in insertion order (jansson >= 2.8 keeps it). */
-        json_object_foreach((json_t *)j, k, v) {
+        json_object_foreach((json_t *)j, k, v)
+        {
             msgpack_pack_str(pk, strlen(k));
             msgpack_pack_str_body(pk, k, strlen(k));
             mpj_pack(pk, v);
@@ -78,12 +79,8 @@ MPJ_UNUSED static void mpj_pack(msgpack_packer *pk, const json_t *j)
         msgpack_pack_str(pk, json_string_length(j));
         msgpack_pack_str_body(pk, json_string_value(j), json_string_length(j));
         break;
-    case JSON_INTEGER:
-        msgpack_pack_int64(pk, json_integer_value(j));
-        break;
-    case JSON_REAL:
-        msgpack_pack_double(pk, json_real_value(j));
-        break;
+    case JSON_INTEGER: msgpack_pack_int64(pk, json_integer_value(j)); break;
+    case JSON_REAL: msgpack_pack_double(pk, json_real_value(j)); break;
     case JSON_TRUE: msgpack_pack_true(pk); break;
     case JSON_FALSE: msgpack_pack_false(pk); break;
     case JSON_NULL: msgpack_pack_nil(pk); break;
@@ -205,7 +202,8 @@ MPJ_UNUSED static int mpj_equal_bytes(const void *data, size_t len,
         const char *k;
         json_t *v;
         uint32_t i = 0;
-        json_object_foreach(want, k, v) {
+        json_object_foreach(want, k, v)
+        {
             const msgpack_object *key = &m->obj.via.map.ptr[i++].key;
             if (key->via.str.size != strlen(k) ||
                 memcmp(key->via.str.ptr, k, strlen(k)) != 0)
@@ -214,8 +212,7 @@ MPJ_UNUSED static int mpj_equal_bytes(const void *data, size_t len,
     }
     if (!ok) {
         char *g = got ? json_dumps(got, JSON_PRESERVE_ORDER) : NULL;
-        fprintf(stderr, "got:  %s\nwant: %s\n", g ? g : "(not JSON)",
-                expected);
+        fprintf(stderr, "got:  %s\nwant: %s\n", g ? g : "(not JSON)", expected);
         free(g);
     }
     json_decref(got);

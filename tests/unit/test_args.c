@@ -52,9 +52,9 @@ static void expect_bad(const char *params, const char *needle)
 
 static void test_parse_accepts_all_types(void **state)
 {
-    struct mpj *m = mpj_from_json(
-        "[{'event':'ev1','k':-3,'n':7,'accept':true,'weight':2,"
-        "'topics':['a'],'opts':{},'any':null,'contact':null}]");
+    struct mpj *m =
+        mpj_from_json("[{'event':'ev1','k':-3,'n':7,'accept':true,'weight':2,"
+                      "'topics':['a'],'opts':{},'any':null,'contact':null}]");
     const msgpack_object *found[N(spec)];
     struct err err = {0};
     assert_int_equal(args_parse(&m->obj, spec, N(spec), found, &err), 0);
@@ -142,11 +142,15 @@ static void test_parse_wrong_types(void **state)
     expect_bad("[{'event':'e','k':'3'}]", "field 'k' must be an integer");
     expect_bad("[{'event':'e','k':1.5}]", "field 'k' must be an integer");
     expect_bad("[{'event':'e','n':-1}]", "field 'n' must be an integer 0");
-    expect_bad("[{'event':'e','accept':1}]", "field 'accept' must be a boolean");
-    expect_bad("[{'event':'e','weight':'x'}]", "field 'weight' must be a number");
-    expect_bad("[{'event':'e','topics':{}}]", "field 'topics' must be an array");
+    expect_bad("[{'event':'e','accept':1}]",
+               "field 'accept' must be a boolean");
+    expect_bad("[{'event':'e','weight':'x'}]",
+               "field 'weight' must be a number");
+    expect_bad("[{'event':'e','topics':{}}]",
+               "field 'topics' must be an array");
     expect_bad("[{'event':'e','opts':[]}]", "field 'opts' must be a map");
-    expect_bad("[{'event':'e','contact':'x'}]", "field 'contact' must be a map");
+    expect_bad("[{'event':'e','contact':'x'}]",
+               "field 'contact' must be a map");
 }
 
 static void test_parse_params_shape(void **state)
@@ -409,22 +413,22 @@ static void test_utf8_accepts(void **state)
 
 static void test_utf8_rejects(void **state)
 {
-    assert_false(valid("\x80", 1));            /* lone continuation */
-    assert_false(valid("\xc0\xaf", 2));        /* overlong '/' */
-    assert_false(valid("\xc1\xbf", 2));        /* overlong */
-    assert_false(valid("\xe0\x80\xaf", 3));    /* overlong */
-    assert_false(valid("\xe0\x9f\xbf", 3));    /* overlong U+07FF */
+    assert_false(valid("\x80", 1));             /* lone continuation */
+    assert_false(valid("\xc0\xaf", 2));         /* overlong '/' */
+    assert_false(valid("\xc1\xbf", 2));         /* overlong */
+    assert_false(valid("\xe0\x80\xaf", 3));     /* overlong */
+    assert_false(valid("\xe0\x9f\xbf", 3));     /* overlong U+07FF */
     assert_false(valid("\xf0\x80\x80\xaf", 4)); /* overlong */
     assert_false(valid("\xf0\x8f\xbf\xbf", 4)); /* overlong U+FFFF */
-    assert_false(valid("\xed\xa0\x80", 3));    /* U+D800 */
-    assert_false(valid("\xed\xbf\xbf", 3));    /* U+DFFF */
+    assert_false(valid("\xed\xa0\x80", 3));     /* U+D800 */
+    assert_false(valid("\xed\xbf\xbf", 3));     /* U+DFFF */
     assert_false(valid("\xf4\x90\x80\x80", 4)); /* U+110000 */
     assert_false(valid("\xf5\x80\x80\x80", 4));
     assert_false(valid("\xff", 1));
     assert_false(valid("\xfe", 1));
-    assert_false(valid("\xe0\xb8", 2));        /* truncated */
+    assert_false(valid("\xe0\xb8", 2)); /* truncated */
     assert_false(valid("\xc3", 1));
-    assert_false(valid("\xe0\xb8\x41", 3));    /* bad continuation */
+    assert_false(valid("\xe0\xb8\x41", 3)); /* bad continuation */
     assert_false(valid("\xf0\x9f\x98", 3));
 }
 

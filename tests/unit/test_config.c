@@ -123,8 +123,7 @@ static void test_file_errors_name_file_line_and_line(void **state)
     expect_file_error("port # none\n", 1, "missing value: port # none");
     expect_file_error("port seven\n", 1, "not a number: port seven");
     expect_file_error("port 12x\n", 1, "not a number: port 12x");
-    expect_file_error("port 70000\n", 1,
-                      "out of range 0..65535: port 70000");
+    expect_file_error("port 70000\n", 1, "out of range 0..65535: port 70000");
     expect_file_error("port 99999999999999999999\n", 1,
                       "out of range: port 99999999999999999999");
     expect_file_error("bind 127.0.0.1 extra\n", 1,
@@ -181,10 +180,8 @@ static void test_ranges_are_inclusive(void **state)
     assert_int_equal(config_set(&c, "maxclients", "0", &err), -1);
     assert_int_equal(config_set(&c, "maxclients", "1000000", &err), 0);
     assert_int_equal(config_set(&c, "max-request-bytes", "1023", &err), -1);
-    assert_int_equal(config_set(&c, "max-request-bytes", "67108864", &err),
-                     0);
-    assert_int_equal(config_set(&c, "max-request-bytes", "67108865", &err),
-                     -1);
+    assert_int_equal(config_set(&c, "max-request-bytes", "67108864", &err), 0);
+    assert_int_equal(config_set(&c, "max-request-bytes", "67108865", &err), -1);
     assert_int_equal(config_set(&c, "port", " 5", &err), -1);
     assert_string_equal(err.msg, "port: not a number");
     assert_int_equal(config_set(&c, "nope", "1", &err), -1);
@@ -199,8 +196,9 @@ static void test_flags_win_over_file_wherever_config_is(void **state)
     struct err err = {0};
     char path[64];
     write_temp(path, "port 9000\nhttp-port 9001\nlog-level debug\n");
-    const char *argv[] = {"expomatchd", "--port", "9100", "--config", path,
-                          "--log-level=warn", "--redis", "[::1]:6380"};
+    const char *argv[] = {"expomatchd", "--port",    "9100",
+                          "--config",   path,        "--log-level=warn",
+                          "--redis",    "[::1]:6380"};
     assert_int_equal(load_args(&c, &err, 8, argv), CONFIG_OK);
     assert_int_equal(c.port, 9100);
     assert_int_equal(c.http_port, 9001);
@@ -357,29 +355,23 @@ static void test_split_hostport(void **state)
 {
     char host[64];
     int port = 0;
-    assert_int_equal(hostport_split("127.0.0.1:6379", host,
-                                           sizeof host, &port), 0);
+    assert_int_equal(hostport_split("127.0.0.1:6379", host, sizeof host, &port),
+                     0);
     assert_string_equal(host, "127.0.0.1");
     assert_int_equal(port, 6379);
-    assert_int_equal(hostport_split("[::1]:7000", host, sizeof host,
-                                           &port), 0);
+    assert_int_equal(hostport_split("[::1]:7000", host, sizeof host, &port), 0);
     assert_string_equal(host, "::1");
     assert_int_equal(port, 7000);
-    assert_int_equal(hostport_split("redis.local:1", host,
-                                           sizeof host, &port), 0);
+    assert_int_equal(hostport_split("redis.local:1", host, sizeof host, &port),
+                     0);
     assert_string_equal(host, "redis.local");
-    assert_int_equal(hostport_split("::1:6379", host, sizeof host,
-                                           &port), -1);
-    assert_int_equal(hostport_split("h:0", host, sizeof host, &port),
+    assert_int_equal(hostport_split("::1:6379", host, sizeof host, &port), -1);
+    assert_int_equal(hostport_split("h:0", host, sizeof host, &port), -1);
+    assert_int_equal(hostport_split("h:65536", host, sizeof host, &port), -1);
+    assert_int_equal(hostport_split(":80", host, sizeof host, &port), -1);
+    assert_int_equal(hostport_split("[nothex]:80", host, sizeof host, &port),
                      -1);
-    assert_int_equal(hostport_split("h:65536", host, sizeof host,
-                                           &port), -1);
-    assert_int_equal(hostport_split(":80", host, sizeof host, &port),
-                     -1);
-    assert_int_equal(hostport_split("[nothex]:80", host, sizeof host,
-                                           &port), -1);
-    assert_int_equal(hostport_split("h:", host, sizeof host, &port),
-                     -1);
+    assert_int_equal(hostport_split("h:", host, sizeof host, &port), -1);
 }
 
 static void test_log_levels_and_line_format(void **state)

@@ -122,13 +122,13 @@ static void test_render_methods_cumulative(void **state)
 static void test_render_gauges_and_counters(void **state)
 {
     double conns = 42, accepted = 1e6, ratio = 0.25;
-    metrics_register_gauge("expomatch_connections", "Open connections.",
-                           false, gauge_value, &conns);
+    metrics_register_gauge("expomatch_connections", "Open connections.", false,
+                           gauge_value, &conns);
     metrics_register_gauge("expomatch_connections_accepted_total",
                            "Connections accepted.", true, gauge_value,
                            &accepted);
-    metrics_register_gauge("expomatch_ratio", "A fraction.", false,
-                           gauge_value, &ratio);
+    metrics_register_gauge("expomatch_ratio", "A fraction.", false, gauge_value,
+                           &ratio);
     char *t = render();
     assert_has_line(t, "# HELP expomatch_connections Open connections.");
     assert_has_line(t, "# TYPE expomatch_connections gauge");
@@ -423,9 +423,8 @@ int main(void)
                                         http_setup, http_teardown),
         cmocka_unit_test_setup_teardown(test_http_metrics_serves_render,
                                         http_setup, http_teardown),
-        cmocka_unit_test_setup_teardown(
-            test_http_unknown_path_and_wrong_method, http_setup,
-            http_teardown),
+        cmocka_unit_test_setup_teardown(test_http_unknown_path_and_wrong_method,
+                                        http_setup, http_teardown),
         cmocka_unit_test_setup_teardown(test_http_added_routes, http_setup,
                                         http_teardown),
         cmocka_unit_test_setup_teardown(test_http_body_limit, http_setup,

@@ -107,8 +107,10 @@ struct vec {
     size_t len;
 };
 
-#define V(name, ...)                                                        \
-    {name, {__VA_ARGS__}, sizeof((uint8_t[]){__VA_ARGS__})}
+#define V(name, ...)                                                           \
+    {                                                                          \
+        name, {__VA_ARGS__}, sizeof((uint8_t[]){__VA_ARGS__})                  \
+    }
 
 /* One object of every format, plus empties and nesting. */
 static const struct vec formats[] = {
@@ -142,8 +144,8 @@ static const struct vec formats[] = {
     V("fixext2", 0xd5, 0x05, 1, 2),
     V("fixext4", 0xd6, 0x05, 1, 2, 3, 4),
     V("fixext8", 0xd7, 0x05, 1, 2, 3, 4, 5, 6, 7, 8),
-    V("fixext16", 0xd8, 0x05, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-      15, 16),
+    V("fixext16", 0xd8, 0x05, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+      16),
     V("str8", 0xd9, 0x02, 'h', 'i'),
     V("str16", 0xda, 0x00, 0x01, 'z'),
     V("str32", 0xdb, 0x00, 0x00, 0x00, 0x02, 'o', 'k'),
@@ -158,8 +160,8 @@ static const struct vec formats[] = {
     V("0xc1 inside a str payload", 0xa1, 0xc1),
     V("nested closing cascades", 0x91, 0x91, 0x91, 0x01),
     V("empty containers nested", 0x92, 0x90, 0x91, 0x80),
-    V("map of containers", 0x82, 0xa1, 'a', 0x92, 0x01, 0x80, 0x90, 0xc4,
-      0x01, 0x00),
+    V("map of containers", 0x82, 0xa1, 'a', 0x92, 0x01, 0x80, 0x90, 0xc4, 0x01,
+      0x00),
 };
 
 static void test_every_format(void **state)
@@ -187,7 +189,7 @@ static void test_prefixes_ask_for_more(void **state)
 static void test_back_to_back(void **state)
 {
     /* ["ab", 1] then {1: nil} then 7 */
-    static const uint8_t buf[] = {0x92, 0xa2, 'a', 'b', 0x01,
+    static const uint8_t buf[] = {0x92, 0xa2, 'a',  'b', 0x01,
                                   0x81, 0x01, 0xc0, 0x07};
     size_t first = 0, second = 0, third = 0;
     (void)state;
@@ -195,13 +197,12 @@ static void test_back_to_back(void **state)
     assert_int_equal(feed_whole(buf, sizeof(buf), MIB, 16, &first),
                      MPSCAN_DONE);
     assert_int_equal(first, 5);
-    assert_int_equal(feed_whole(buf + first, sizeof(buf) - first, MIB, 16,
-                                &second),
-                     MPSCAN_DONE);
+    assert_int_equal(
+        feed_whole(buf + first, sizeof(buf) - first, MIB, 16, &second),
+        MPSCAN_DONE);
     assert_int_equal(second, 3);
     assert_int_equal(feed_whole(buf + first + second,
-                                sizeof(buf) - first - second, MIB, 16,
-                                &third),
+                                sizeof(buf) - first - second, MIB, 16, &third),
                      MPSCAN_DONE);
     assert_int_equal(third, 1);
 }
@@ -250,11 +251,10 @@ static void test_bombs(void **state)
         assert_int_equal(feed_whole(bombs[i].b, bombs[i].len, MIB, 16, &n),
                          MPSCAN_TOO_LARGE);
         /* Until the header is whole nothing is certain. */
-        assert_int_equal(feed_chunks(bombs[i].b, bombs[i].len, MIB, 16, 1,
-                                     NULL, &n),
-                         MPSCAN_TOO_LARGE);
-        assert_int_equal(feed_whole(bombs[i].b, bombs[i].len - 1, MIB, 16,
-                                    &n),
+        assert_int_equal(
+            feed_chunks(bombs[i].b, bombs[i].len, MIB, 16, 1, NULL, &n),
+            MPSCAN_TOO_LARGE);
+        assert_int_equal(feed_whole(bombs[i].b, bombs[i].len - 1, MIB, 16, &n),
                          MPSCAN_MORE);
     }
 }
@@ -329,12 +329,12 @@ static void test_depth(void **state)
     assert_int_equal(feed_whole((const uint8_t *)"\x91\x90", 2, MIB, 1, &n),
                      MPSCAN_TOO_DEEP);
     /* Maps nest the same way. */
-    assert_int_equal(feed_whole((const uint8_t *)"\x81\x01\x81\x01\x02", 5,
-                                MIB, 1, &n),
-                     MPSCAN_TOO_DEEP);
-    assert_int_equal(feed_whole((const uint8_t *)"\x81\x01\x81\x01\x02", 5,
-                                MIB, 2, &n),
-                     MPSCAN_DONE);
+    assert_int_equal(
+        feed_whole((const uint8_t *)"\x81\x01\x81\x01\x02", 5, MIB, 1, &n),
+        MPSCAN_TOO_DEEP);
+    assert_int_equal(
+        feed_whole((const uint8_t *)"\x81\x01\x81\x01\x02", 5, MIB, 2, &n),
+        MPSCAN_DONE);
 
     /* msgpack-c takes depth 32 and no more; the scanner's ceiling is 64. */
     len = nest(buf, 32);
@@ -356,12 +356,12 @@ static void test_invalid_byte(void **state)
 
     assert_int_equal(feed_whole((const uint8_t *)"\xc1", 1, MIB, 16, &n),
                      MPSCAN_INVALID);
-    assert_int_equal(feed_whole((const uint8_t *)"\x92\x01\xc1", 3, MIB, 16,
-                                &n),
-                     MPSCAN_INVALID);
-    assert_int_equal(feed_whole((const uint8_t *)"\x81\xc1\x01", 3, MIB, 16,
-                                &n),
-                     MPSCAN_INVALID);
+    assert_int_equal(
+        feed_whole((const uint8_t *)"\x92\x01\xc1", 3, MIB, 16, &n),
+        MPSCAN_INVALID);
+    assert_int_equal(
+        feed_whole((const uint8_t *)"\x81\xc1\x01", 3, MIB, 16, &n),
+        MPSCAN_INVALID);
 }
 
 /* A request the size of a real large one, packed by msgpack-c itself. */
@@ -386,18 +386,17 @@ static void test_large_packed_request(void **state)
         msgpack_pack_int64(&pk, i % 2 ? v : -v);
     }
 
-    assert_int_equal(feed_whole((const uint8_t *)sb.data, sb.size, MIB, 16,
-                                &n),
+    assert_int_equal(feed_whole((const uint8_t *)sb.data, sb.size, MIB, 16, &n),
                      MPSCAN_DONE);
     assert_int_equal(n, sb.size);
     n = 0;
-    assert_int_equal(feed_chunks((const uint8_t *)sb.data, sb.size, MIB, 16,
-                                 0, &seed, &n),
-                     MPSCAN_DONE);
+    assert_int_equal(
+        feed_chunks((const uint8_t *)sb.data, sb.size, MIB, 16, 0, &seed, &n),
+        MPSCAN_DONE);
     assert_int_equal(n, sb.size);
-    assert_int_equal(feed_whole((const uint8_t *)sb.data, sb.size,
-                                sb.size - 1, 16, &n),
-                     MPSCAN_TOO_LARGE);
+    assert_int_equal(
+        feed_whole((const uint8_t *)sb.data, sb.size, sb.size - 1, 16, &n),
+        MPSCAN_TOO_LARGE);
     msgpack_sbuffer_destroy(&sb);
 }
 
@@ -468,9 +467,8 @@ static void test_pipelined_stream(void **state)
     mpscan_reset(&s);
     while (got < 500) {
         size_t n = 0;
-        enum mpscan_result r =
-            mpscan_feed(&s, (const uint8_t *)sb.data + start, have - start,
-                        MIB, 16, &n);
+        enum mpscan_result r = mpscan_feed(&s, (const uint8_t *)sb.data + start,
+                                           have - start, MIB, 16, &n);
         if (r == MPSCAN_MORE) {
             assert_true(have < sb.size);
             have += 1 + rnd(&seed) % 300;
@@ -490,9 +488,9 @@ static void test_pipelined_stream(void **state)
 /* Bytes that steer random input toward containers, short strings and small
  * counts, so the fuzz loop reaches deep and complete objects often. */
 static const uint8_t fuzz_bytes[] = {
-    0x90, 0x91, 0x92, 0x93, 0x9f, 0x80, 0x81, 0x82, 0x8f, 0xa0, 0xa1, 0xa2,
-    0xc0, 0xc1, 0xc2, 0xc4, 0xc7, 0xd4, 0xd8, 0xd9, 0xdc, 0xde, 0x00, 0x01,
-    0x02, 0x7f, 0xe0, 0xff,
+    0x90, 0x91, 0x92, 0x93, 0x9f, 0x80, 0x81, 0x82, 0x8f, 0xa0,
+    0xa1, 0xa2, 0xc0, 0xc1, 0xc2, 0xc4, 0xc7, 0xd4, 0xd8, 0xd9,
+    0xdc, 0xde, 0x00, 0x01, 0x02, 0x7f, 0xe0, 0xff,
 };
 
 /* One fuzz case: whole and chunked feeds agree, and msgpack-c agrees.
@@ -519,11 +517,9 @@ static void fuzz_one(const uint8_t *buf, size_t len, int max_depth,
         assert_int_equal(unpack(buf, len, &used), MSGPACK_UNPACK_CONTINUE);
         break;
     case MPSCAN_INVALID:
-        assert_int_equal(unpack(buf, len, &used),
-                         MSGPACK_UNPACK_PARSE_ERROR);
+        assert_int_equal(unpack(buf, len, &used), MSGPACK_UNPACK_PARSE_ERROR);
         break;
-    default:
-        break;
+    default: break;
     }
 }
 

@@ -1,4 +1,5 @@
-/* test_rpc.c: requests in, replies out over a socketpair, no Redis: framing, envelopes, pre-auth rules, limits, exact reply bytes. */
+/* test_rpc.c: requests in, replies out over a socketpair, no Redis: framing,
+ * envelopes, pre-auth rules, limits, exact reply bytes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,8 +30,8 @@
 #include "server.h"
 
 #define ADMIN_TOKEN "x-admin-token-0123456789"
-#define WAIT_MS 3000  /* longest wait for a reply or a close */
-#define QUIET_MS 30   /* how long "no reply" is watched for */
+#define WAIT_MS 3000 /* longest wait for a reply or a close */
+#define QUIET_MS 30  /* how long "no reply" is watched for */
 #define PREAUTH_LIMIT (16 * 1024)
 
 enum closed { OPEN = 0, CLOSED_EOF, CLOSED_RESET };
@@ -41,14 +42,14 @@ struct fx {
     struct event_base *base;
     struct config cfg;
     struct server srv;
-    int cfd;                 /* client end of the socketpair */
-    char *in;                /* bytes received and not yet taken */
+    int cfd;  /* client end of the socketpair */
+    char *in; /* bytes received and not yet taken */
     size_t in_len, in_cap;
-    enum closed closed;      /* what the last recv said about the stream */
+    enum closed closed; /* what the last recv said about the stream */
     int close_errno;
-    char *raw;               /* the last reply's bytes */
+    char *raw; /* the last reply's bytes */
     size_t raw_len;
-    msgpack_zone zone;       /* holds the last reply, decoded */
+    msgpack_zone zone; /* holds the last reply, decoded */
     msgpack_object obj;
 };
 
@@ -256,8 +257,7 @@ static void send_auth(struct fx *f, uint32_t msgid, const char *token)
 }
 
 /* Packs [0, msgid, "ping", [{"pad": "aaa..."}]] of exactly total bytes. */
-static void pack_padded_ping(msgpack_sbuffer *sb, uint32_t msgid,
-                             size_t total)
+static void pack_padded_ping(msgpack_sbuffer *sb, uint32_t msgid, size_t total)
 {
     msgpack_packer pk = req_begin(sb, msgid, "ping");
     msgpack_pack_array(&pk, 1);
@@ -462,8 +462,8 @@ static int teardown(void **state)
 
 static void test_ping_msgid_5_reply_is_exact_fixint_bytes(void **state)
 {
-    static const unsigned char req[] = {0x94, 0x00, 0x05, 0xa4, 'p', 'i',
-                                        'n',  'g',  0x90};
+    static const unsigned char req[] = {0x94, 0x00, 0x05, 0xa4, 'p',
+                                        'i',  'n',  'g',  0x90};
     static const unsigned char want[] = {0x94, 0x01, 0x05, 0xc0, 0xa4,
                                          'p',  'o',  'n',  'g'};
     check_ping_bytes(state, req, sizeof req, want, sizeof want);
@@ -480,9 +480,9 @@ static void test_ping_msgid_300_reply_uses_uint16(void **state)
 
 static void test_ping_msgid_70000_reply_uses_uint32(void **state)
 {
-    static const unsigned char req[] = {0x94, 0x00, 0xce, 0x00, 0x01, 0x11,
-                                        0x70, 0xa4, 'p',  'i',  'n',  'g',
-                                        0x90};
+    static const unsigned char req[] = {0x94, 0x00, 0xce, 0x00, 0x01,
+                                        0x11, 0x70, 0xa4, 'p',  'i',
+                                        'n',  'g',  0x90};
     static const unsigned char want[] = {0x94, 0x01, 0xce, 0x00, 0x01,
                                          0x11, 0x70, 0xc0, 0xa4, 'p',
                                          'o',  'n',  'g'};
@@ -491,8 +491,8 @@ static void test_ping_msgid_70000_reply_uses_uint32(void **state)
 
 static void test_ping_msgid_200_reply_uses_uint8(void **state)
 {
-    static const unsigned char req[] = {0x94, 0x00, 0xcc, 0xc8, 0xa4, 'p',
-                                        'i',  'n',  'g',  0x90};
+    static const unsigned char req[] = {0x94, 0x00, 0xcc, 0xc8, 0xa4,
+                                        'p',  'i',  'n',  'g',  0x90};
     static const unsigned char want[] = {0x94, 0x01, 0xcc, 0xc8, 0xc0,
                                          0xa4, 'p',  'o',  'n',  'g'};
     check_ping_bytes(state, req, sizeof req, want, sizeof want);
@@ -500,9 +500,9 @@ static void test_ping_msgid_200_reply_uses_uint8(void **state)
 
 static void test_ping_msgid_uint32_max_round_trips(void **state)
 {
-    static const unsigned char req[] = {0x94, 0x00, 0xce, 0xff, 0xff, 0xff,
-                                        0xff, 0xa4, 'p',  'i',  'n',  'g',
-                                        0x90};
+    static const unsigned char req[] = {0x94, 0x00, 0xce, 0xff, 0xff,
+                                        0xff, 0xff, 0xa4, 'p',  'i',
+                                        'n',  'g',  0x90};
     static const unsigned char want[] = {0x94, 0x01, 0xce, 0xff, 0xff,
                                          0xff, 0xff, 0xc0, 0xa4, 'p',
                                          'o',  'n',  'g'};
@@ -513,9 +513,9 @@ static void test_ping_msgid_sent_wide_is_answered_in_smallest_form(void **state)
 {
     /* msgid 5 sent as uint32 (0xce 00 00 00 05); the reply packs 5 as a
      * positive fixint. */
-    static const unsigned char req[] = {0x94, 0x00, 0xce, 0x00, 0x00, 0x00,
-                                        0x05, 0xa4, 'p',  'i',  'n',  'g',
-                                        0x90};
+    static const unsigned char req[] = {0x94, 0x00, 0xce, 0x00, 0x00,
+                                        0x00, 0x05, 0xa4, 'p',  'i',
+                                        'n',  'g',  0x90};
     static const unsigned char want[] = {0x94, 0x01, 0x05, 0xc0, 0xa4,
                                          'p',  'o',  'n',  'g'};
     check_ping_bytes(state, req, sizeof req, want, sizeof want);
@@ -534,7 +534,8 @@ static void test_ping_params_empty_array_and_empty_map_both_ok(void **state)
     expect_quiet(f);
 }
 
-static void test_ping_with_unknown_argument_is_bad_request_naming_it(void **state)
+static void
+test_ping_with_unknown_argument_is_bad_request_naming_it(void **state)
 {
     struct fx *f = *state;
     msgpack_sbuffer sb;
@@ -598,7 +599,8 @@ static void test_200_pipelined_pings_get_200_replies_in_order(void **state)
     pipelined_pings(*state, 200);
 }
 
-static void test_pipelined_pings_past_one_batch_all_answered_in_order(void **state)
+static void
+test_pipelined_pings_past_one_batch_all_answered_in_order(void **state)
 {
     /* More than the 256 requests handled per wake-up: the rest must be
      * picked up on later turns without new input. */
@@ -608,19 +610,20 @@ static void test_pipelined_pings_past_one_batch_all_answered_in_order(void **sta
 static void test_method_name_as_bin_is_accepted(void **state)
 {
     struct fx *f = *state;
-    static const unsigned char req[] = {0x94, 0x00, 0x06, 0xc4, 0x04, 'p',
-                                        'i',  'n',  'g',  0x90};
+    static const unsigned char req[] = {0x94, 0x00, 0x06, 0xc4, 0x04,
+                                        'p',  'i',  'n',  'g',  0x90};
     send_bytes(f, req, sizeof req);
     expect_pong(f, 6);
     expect_quiet(f);
 }
 
-static void test_client_notification_gets_no_reply_and_next_ping_works(void **state)
+static void
+test_client_notification_gets_no_reply_and_next_ping_works(void **state)
 {
     struct fx *f = *state;
     /* [2, "hello", []], then a notification naming a real method. */
     static const unsigned char notes[] = {
-        0x93, 0x02, 0xa5, 'h', 'e', 'l', 'l', 'o', 0x90,
+        0x93, 0x02, 0xa5, 'h', 'e', 'l', 'l', 'o',  0x90,
         0x93, 0x02, 0xa4, 'p', 'i', 'n', 'g', 0x90,
     };
     send_bytes(f, notes, sizeof notes);
@@ -630,7 +633,8 @@ static void test_client_notification_gets_no_reply_and_next_ping_works(void **st
     expect_quiet(f);
 }
 
-static void test_unknown_method_is_error_map_and_connection_stays_open(void **state)
+static void
+test_unknown_method_is_error_map_and_connection_stays_open(void **state)
 {
     struct fx *f = *state;
     send_call(f, 9, "no.such.method");
@@ -683,7 +687,8 @@ static void test_auth_with_wrong_token_is_unauthorized(void **state)
     expect_quiet(f);
 }
 
-static void test_auth_with_admin_token_returns_admin_and_all_events(void **state)
+static void
+test_auth_with_admin_token_returns_admin_and_all_events(void **state)
 {
     struct fx *f = *state;
     send_auth(f, 17, ADMIN_TOKEN);
@@ -703,7 +708,8 @@ static void test_auth_with_admin_token_returns_admin_and_all_events(void **state
     expect_quiet(f);
 }
 
-static void test_auth_with_unknown_argument_is_bad_request_naming_it(void **state)
+static void
+test_auth_with_unknown_argument_is_bad_request_naming_it(void **state)
 {
     struct fx *f = *state;
     msgpack_sbuffer sb;
@@ -751,7 +757,8 @@ static void test_auth_without_token_is_bad_request_missing_field(void **state)
 
 /* ---- envelope errors: one reply, then the connection closes ---- */
 
-static void test_garbage_byte_c1_gets_one_bad_request_msgid_0_then_eof(void **state)
+static void
+test_garbage_byte_c1_gets_one_bad_request_msgid_0_then_eof(void **state)
 {
     struct fx *f = *state;
     static const unsigned char req[] = {0xc1};
@@ -761,7 +768,8 @@ static void test_garbage_byte_c1_gets_one_bad_request_msgid_0_then_eof(void **st
     assert_int_equal(f->srv.frames_bad, 1);
 }
 
-static void test_garbage_after_a_ping_answers_ping_then_one_error_then_eof(void **state)
+static void
+test_garbage_after_a_ping_answers_ping_then_one_error_then_eof(void **state)
 {
     struct fx *f = *state;
     /* A ping, garbage, and a ping that must never be answered. */
@@ -788,8 +796,8 @@ static void test_map_instead_of_array_is_bad_request_and_close(void **state)
 static void test_msgid_as_string_is_bad_request_and_close(void **state)
 {
     struct fx *f = *state;
-    static const unsigned char req[] = {0x94, 0x00, 0xa1, '5', 0xa4, 'p',
-                                        'i',  'n',  'g',  0x90};
+    static const unsigned char req[] = {0x94, 0x00, 0xa1, '5', 0xa4,
+                                        'p',  'i',  'n',  'g', 0x90};
     send_bytes(f, req, sizeof req);
     assert_error(next_reply(f), 0, "bad_request", "msgid");
     expect_closed(f, false);
@@ -865,8 +873,8 @@ static void test_too_large_msgid_read_inside_array32(void **state)
 
 static void test_too_large_msgid_read_as_uint64(void **state)
 {
-    static const unsigned char head[] = {0x94, 0x00, 0xcf, 0, 0, 0, 0,
-                                         0,    1,    0,    0};
+    static const unsigned char head[] = {0x94, 0x00, 0xcf, 0, 0, 0,
+                                         0,    0,    1,    0, 0};
     depth_bomb_with_head(*state, head, sizeof head, 65536);
 }
 
@@ -909,7 +917,8 @@ static void test_depth_of_exactly_max_depth_is_not_too_large(void **state)
     expect_quiet(f);
 }
 
-static void test_over_16k_before_auth_is_too_large_with_peeked_msgid(void **state)
+static void
+test_over_16k_before_auth_is_too_large_with_peeked_msgid(void **state)
 {
     struct fx *f = *state;
     msgpack_sbuffer sb;
@@ -923,7 +932,8 @@ static void test_over_16k_before_auth_is_too_large_with_peeked_msgid(void **stat
     expect_closed(f, true);
 }
 
-static void test_over_16k_header_alone_is_refused_before_the_payload(void **state)
+static void
+test_over_16k_header_alone_is_refused_before_the_payload(void **state)
 {
     struct fx *f = *state;
     /* Only the header of a 17000-byte str: the declared length is enough. */
@@ -1025,7 +1035,8 @@ static void align_to_second(void)
     }
 }
 
-static void test_rate_limit_5_sixth_request_in_a_second_is_rate_limited(void **state)
+static void
+test_rate_limit_5_sixth_request_in_a_second_is_rate_limited(void **state)
 {
     struct fx *f = *state;
     f->cfg.rate_limit = 5;
@@ -1051,7 +1062,8 @@ static void test_rate_limit_5_sixth_request_in_a_second_is_rate_limited(void **s
 
 /* ---- end of stream ---- */
 
-static void test_truncated_request_then_shutdown_gets_bad_request_truncated(void **state)
+static void
+test_truncated_request_then_shutdown_gets_bad_request_truncated(void **state)
 {
     struct fx *f = *state;
     /* [0, 7, "pi... and no more. */

@@ -90,8 +90,8 @@ static pid_t redis_start(int port)
         dup2(null, 1);
         dup2(null, 2);
         execlp("redis-server", "redis-server", "--port", portstr, "--bind",
-               "127.0.0.1", "--save", "", "--appendonly", "no",
-               "--daemonize", "no", "--requirepass", PASSWORD, (char *)NULL);
+               "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize",
+               "no", "--requirepass", PASSWORD, (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 300 && !port_accepts(port); i++)
@@ -150,8 +150,8 @@ static void on_res(void *priv, const redisReply *reply, const struct err *err)
     r->type = reply->type;
     r->integer = reply->integer;
     if (reply->str != NULL) {
-        size_t n = reply->len < sizeof r->str - 1 ? reply->len
-                                                  : sizeof r->str - 1;
+        size_t n =
+            reply->len < sizeof r->str - 1 ? reply->len : sizeof r->str - 1;
         memcpy(r->str, reply->str, n); /* binary-safe */
         r->str[n] = '\0';
     }
@@ -225,8 +225,8 @@ static void test_error_mapping(void **state)
               "conflict");
     check_map("not_found", ERR_NOT_FOUND, "not_found");
     check_map("ERR", ERR_INTERNAL, NULL);
-    check_map("LOADING Redis is loading the dataset in memory",
-              ERR_UNAVAILABLE, NULL);
+    check_map("LOADING Redis is loading the dataset in memory", ERR_UNAVAILABLE,
+              NULL);
     check_map("BUSY Redis is busy running a script.", ERR_UNAVAILABLE, NULL);
     check_map("MASTERDOWN Link with MASTER is down", ERR_UNAVAILABLE, NULL);
     check_map("TRYAGAIN Multiple keys request during rehashing",
@@ -244,17 +244,23 @@ static void test_error_mapping(void **state)
 
 static void test_bad_addresses(void **state)
 {
-    const char *bad[] = {"no-such-host.invalid:6379", "[::1", "[::1]x",
-                         "::1:6379", "127.0.0.1:0", "127.0.0.1:99999",
-                         "127.0.0.1:", "127.0.0.1:12ab", ":6379", "",
+    const char *bad[] = {"no-such-host.invalid:6379",
+                         "[::1",
+                         "[::1]x",
+                         "::1:6379",
+                         "127.0.0.1:0",
+                         "127.0.0.1:99999",
+                         "127.0.0.1:",
+                         "127.0.0.1:12ab",
+                         ":6379",
+                         "",
                          "localhost" /* the port is required */};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         struct store_config cfg = {.addr = bad[i], .timeout_ms = 100};
         struct err err = {0};
         struct link l = {0};
         assert_null(store_new(base, &cfg, on_link, &l, &err));
-        assert_true(err.code == ERR_BAD_REQUEST ||
-                    err.code == ERR_UNAVAILABLE);
+        assert_true(err.code == ERR_BAD_REQUEST || err.code == ERR_UNAVAILABLE);
         assert_true(err.msg[0] != '\0');
     }
     /* Well-formed ones are accepted (nothing listens there). */

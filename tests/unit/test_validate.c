@@ -15,15 +15,15 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-#define EVENT_BASE                                                           \
-    "{'event':'gsme2026','name':'Global SME Expo 2026',"                     \
-    "'slots':[{'id':'d1-0900','start':'2026-07-13T09:00:00',"                \
-    "'end':'2026-07-13T09:30:00'},"                                          \
-    "{'id':'d1-0930','start':'2026-07-13T09:30','end':'2026-07-13T10:00'}]," \
+#define EVENT_BASE                                                             \
+    "{'event':'gsme2026','name':'Global SME Expo 2026',"                       \
+    "'slots':[{'id':'d1-0900','start':'2026-07-13T09:00:00',"                  \
+    "'end':'2026-07-13T09:30:00'},"                                            \
+    "{'id':'d1-0930','start':'2026-07-13T09:30','end':'2026-07-13T10:00'}],"   \
     "'tables':3}"
 
-#define PROFILE_BASE                                                         \
-    "{'event':'gsme2026','id':'th-coffee','side':'seller',"                  \
+#define PROFILE_BASE                                                           \
+    "{'event':'gsme2026','id':'th-coffee','side':'seller',"                    \
     "'company':'Thai Coffee Co','country':'TH','languages':['th','en']}"
 
 /* base with `field` set to the JSON value `value`, or removed when value
@@ -285,11 +285,13 @@ static void test_event_slots_shape(void **state)
               "[{'id':'a','start':'2026-07-13T09:00','end':'2026-07-13T09:30',"
               "'room':'x'}]",
               "slots[0]: unknown field 'room'");
-    event_bad("slots", "[{'start':'2026-07-13T09:00','end':'2026-07-13T09:30'}]",
-              "missing field 'slots[0].id'");
     event_bad("slots",
-              "[{'id':'a b','start':'2026-07-13T09:00','end':'2026-07-13T09:30'}]",
-              "slots[0].id: 1-64 of A-Za-z0-9_.-");
+              "[{'start':'2026-07-13T09:00','end':'2026-07-13T09:30'}]",
+              "missing field 'slots[0].id'");
+    event_bad(
+        "slots",
+        "[{'id':'a b','start':'2026-07-13T09:00','end':'2026-07-13T09:30'}]",
+        "slots[0].id: 1-64 of A-Za-z0-9_.-");
     event_bad("slots", "[{'id':'a','end':'2026-07-13T09:30'}]",
               "missing field 'slots[0].start'");
     event_bad("slots", "[{'id':'a','start':'2026-07-13T09:30'}]",
@@ -329,13 +331,18 @@ static void test_event_slot_times(void **state)
     slot_times("2000-02-29T09:00", "2000-02-29T09:30", NULL);
     slot_times("2026-12-31T23:00", "2026-12-31T23:59:59", NULL);
     slot_times("2026-07-13T23:30", "2026-07-14T00:30", NULL);
-    slot_times("2026-07-13 09:00", "2026-07-13T09:30", "slots[0].start: a local date-time");
-    slot_times("2026-07-13T09:00Z", "2026-07-13T09:30", "slots[0].start: a local date-time");
-    slot_times("2026-07-13T09:00:00+07:00", "2026-07-13T09:30", "slots[0].start");
+    slot_times("2026-07-13 09:00", "2026-07-13T09:30",
+               "slots[0].start: a local date-time");
+    slot_times("2026-07-13T09:00Z", "2026-07-13T09:30",
+               "slots[0].start: a local date-time");
+    slot_times("2026-07-13T09:00:00+07:00", "2026-07-13T09:30",
+               "slots[0].start");
     slot_times("2026-7-13T09:00", "2026-07-13T09:30", "slots[0].start");
     slot_times("2026-07-13t09:00", "2026-07-13T09:30", "slots[0].start");
-    slot_times("2026-07-13T09:00", "2026-07-13T9:30", "slots[0].end: a local date-time");
-    slot_times("2026-02-29T09:00", "2026-02-29T09:30", "slots[0].start: '2026-02-29T09:00:00' is not a real date");
+    slot_times("2026-07-13T09:00", "2026-07-13T9:30",
+               "slots[0].end: a local date-time");
+    slot_times("2026-02-29T09:00", "2026-02-29T09:30",
+               "slots[0].start: '2026-02-29T09:00:00' is not a real date");
     slot_times("1900-02-29T09:00", "1900-02-29T09:30", "slots[0].start");
     slot_times("2026-04-31T09:00", "2026-04-31T09:30", "slots[0].start");
     slot_times("2026-13-01T09:00", "2026-13-01T09:30", "slots[0].start");
@@ -344,8 +351,10 @@ static void test_event_slot_times(void **state)
     slot_times("2026-07-13T24:00", "2026-07-13T09:30", "slots[0].start");
     slot_times("2026-07-13T09:60", "2026-07-13T09:30", "slots[0].start");
     slot_times("2026-07-13T09:00:60", "2026-07-13T09:30", "slots[0].start");
-    slot_times("2026-07-13T09:00", "2026-07-13T09:00", "slots[0].end: must be after start");
-    slot_times("2026-07-13T09:30", "2026-07-13T09:00", "slots[0].end: must be after start");
+    slot_times("2026-07-13T09:00", "2026-07-13T09:00",
+               "slots[0].end: must be after start");
+    slot_times("2026-07-13T09:30", "2026-07-13T09:00",
+               "slots[0].end: must be after start");
     event_bad("slots", "[{'id':'a','start':1,'end':'2026-07-13T09:30'}]",
               "slots[0].start: must be a string (got int)");
 }
@@ -356,7 +365,8 @@ static void test_event_tables(void **state)
     event_bad("tables", "0", "tables: an integer 1-10000");
     event_bad("tables", "-2", "tables: an integer 1-10000");
     event_bad("tables", "10001", "tables: an integer 1-10000");
-    event_bad("tables", "'12'", "tables: a count 1-10000 or a list of table names (got str)");
+    event_bad("tables", "'12'",
+              "tables: a count 1-10000 or a list of table names (got str)");
     event_bad("tables", "1.5", "tables: a count");
     event_bad("tables", "null", "tables: a count");
     event_bad("tables", "[]", "tables: at least 1 item needed");
@@ -412,8 +422,10 @@ static void test_event_meeting_minutes(void **state)
     event_accepts("meeting_minutes", "1440");
     event_bad("meeting_minutes", "0", "meeting_minutes: an integer 1-1440");
     event_bad("meeting_minutes", "1441", "meeting_minutes: an integer 1-1440");
-    event_bad("meeting_minutes", "'30'", "meeting_minutes: must be an integer (got str)");
-    event_bad("meeting_minutes", "30.0", "meeting_minutes: must be an integer (got float)");
+    event_bad("meeting_minutes", "'30'",
+              "meeting_minutes: must be an integer (got str)");
+    event_bad("meeting_minutes", "30.0",
+              "meeting_minutes: must be an integer (got float)");
 }
 
 static void test_event_timezone(void **state)
@@ -431,9 +443,11 @@ static void test_event_timezone(void **state)
     event_accepts("timezone", "'Etc/GMT-7'");
     event_bad("timezone", "'Nowhere/Atlantis'",
               "timezone: 'Nowhere/Atlantis' is not a known IANA time zone");
-    event_bad("timezone", "'asia/shanghai'", "timezone: 'asia/shanghai' is not");
+    event_bad("timezone", "'asia/shanghai'",
+              "timezone: 'asia/shanghai' is not");
     event_bad("timezone", "'GMT+8'", "timezone: 'GMT+8' is not");
-    event_bad("timezone", "'Asia/Shanghai '", "timezone: an IANA time zone name");
+    event_bad("timezone", "'Asia/Shanghai '",
+              "timezone: an IANA time zone name");
     event_bad("timezone", "''", "timezone: an IANA time zone name");
     event_bad("timezone", "8", "timezone: must be a string (got int)");
     char *s = repeat_json("A", 65);
@@ -447,14 +461,17 @@ static void test_event_limits(void **state)
     event_ok("max_pending_requests", "1", &ev);
     assert_int_equal(ev.max_pending_requests, 1);
     event_in_free(&ev);
-    event_bad("max_pending_requests", "0", "max_pending_requests: an integer 1-");
-    event_bad("max_pending_requests", "'5'", "max_pending_requests: must be an integer");
+    event_bad("max_pending_requests", "0",
+              "max_pending_requests: an integer 1-");
+    event_bad("max_pending_requests", "'5'",
+              "max_pending_requests: must be an integer");
     event_ok("request_ttl_hours", "1", &ev);
     assert_int_equal(ev.request_ttl_hours, 1);
     event_in_free(&ev);
     event_bad("request_ttl_hours", "0", "request_ttl_hours: an integer 1-");
     event_bad("request_ttl_hours", "-5", "request_ttl_hours: an integer 1-");
-    event_bad("request_ttl_hours", "true", "request_ttl_hours: must be an integer (got bool)");
+    event_bad("request_ttl_hours", "true",
+              "request_ttl_hours: must be an integer (got bool)");
 }
 
 static void test_event_unknown_fields(void **state)
@@ -576,8 +593,8 @@ static void test_profile_full_round_trip(void **state)
 
 static void test_profile_required(void **state)
 {
-    const char *fields[] = {"event", "id", "side", "company", "country",
-                            "languages"};
+    const char *fields[] = {"event",   "id",      "side",
+                            "company", "country", "languages"};
     for (size_t i = 0; i < 6; i++) {
         char needle[64];
         snprintf(needle, sizeof needle, "missing field '%s'", fields[i]);
@@ -664,10 +681,10 @@ static void test_profile_company_bytes(void **state)
                      -1);
     check_msg(&err, "offers[1].text: must be a string (got bin)");
     mpj_set_raw("\xe0\xb8", 2, 0);
-    assert_int_equal(run_profile(with_field(PROFILE_BASE, "needs",
-                                            "[{'text':'<raw>'}]"),
-                                 &p, &err),
-                     -1);
+    assert_int_equal(
+        run_profile(with_field(PROFILE_BASE, "needs", "[{'text':'<raw>'}]"), &p,
+                    &err),
+        -1);
     check_msg(&err, "needs[0].text: not valid UTF-8");
     mpj_set_raw(NULL, 0, 0);
 }
@@ -675,8 +692,10 @@ static void test_profile_company_bytes(void **state)
 static void test_profile_country(void **state)
 {
     profile_accepts("country", "'CN'");
-    profile_bad("country", "'XX'", "country: 'XX' is not an ISO 3166-1 alpha-2 code");
-    profile_bad("country", "'th'", "country: 'th' is not an ISO 3166-1 alpha-2");
+    profile_bad("country", "'XX'",
+                "country: 'XX' is not an ISO 3166-1 alpha-2 code");
+    profile_bad("country", "'th'",
+                "country: 'th' is not an ISO 3166-1 alpha-2");
     profile_bad("country", "'THA'", "country: 'THA' is not");
     profile_bad("country", "'T\\u00e9'", "country: not an ISO 3166-1 alpha-2");
     profile_bad("country", "764", "country: must be a string (got int)");
@@ -687,11 +706,15 @@ static void test_profile_languages(void **state)
     profile_accepts("languages", "['ar']");
     profile_bad("languages", "[]", "languages: at least 1 item needed");
     profile_bad("languages", "'th'", "languages: must be a list (got str)");
-    profile_bad("languages", "['th','EN']", "languages[1]: 'EN' is not an ISO 639-1 code");
-    profile_bad("languages", "['tha']", "languages[0]: 'tha' is not an ISO 639-1");
+    profile_bad("languages", "['th','EN']",
+                "languages[1]: 'EN' is not an ISO 639-1 code");
+    profile_bad("languages", "['tha']",
+                "languages[0]: 'tha' is not an ISO 639-1");
     profile_bad("languages", "['th','xx']", "languages[1]: 'xx' is not");
-    profile_bad("languages", "['th','en','th']", "languages[2]: 'th' given twice");
-    profile_bad("languages", "['th',null]", "languages[1]: must be a string (got nil)");
+    profile_bad("languages", "['th','en','th']",
+                "languages[2]: 'th' given twice");
+    profile_bad("languages", "['th',null]",
+                "languages[1]: must be a string (got nil)");
     /* 51 items: the cap applies before the codes are looked at. */
     char big[51 * 5 + 3] = "[";
     for (int i = 0; i < 51; i++)
@@ -705,7 +728,8 @@ static void test_profile_sectors(void **state)
     profile_accepts("sectors", "['A','U','01','011','0111','4610']");
     profile_accepts("sectors", "[]");
     profile_accepts("sectors", "null");
-    profile_bad("sectors", "['V']", "sectors[0]: 'V' is not an ISIC Rev.4 code");
+    profile_bad("sectors", "['V']",
+                "sectors[0]: 'V' is not an ISIC Rev.4 code");
     profile_bad("sectors", "['A','a']", "sectors[1]: 'a' is not an ISIC");
     profile_bad("sectors", "['1']", "sectors[0]: '1' is not");
     profile_bad("sectors", "['01111']", "sectors[0]: '01111' is not");
@@ -723,12 +747,16 @@ static void test_profile_offers_needs(void **state)
     const char *f[] = {"offers", "needs"};
     for (int k = 0; k < 2; k++) {
         char n[64];
-        profile_accepts(f[k], "[{'code':'09'},{'code':'0901'},{'code':'090111'},"
-                              "{'text':'coffee'},{'code':'09','text':'x'}]");
-        snprintf(n, sizeof n, "%s[2].code: HS code must be 2, 4 or 6 digits", f[k]);
+        profile_accepts(f[k],
+                        "[{'code':'09'},{'code':'0901'},{'code':'090111'},"
+                        "{'text':'coffee'},{'code':'09','text':'x'}]");
+        snprintf(n, sizeof n, "%s[2].code: HS code must be 2, 4 or 6 digits",
+                 f[k]);
         profile_bad(f[k], "[{'code':'09'},{'code':'0901'},{'code':'091'}]", n);
-        profile_bad(f[k], "[{'code':'09011122'}]", "HS code must be 2, 4 or 6 digits");
-        profile_bad(f[k], "[{'code':'09.01'}]", "HS code must be 2, 4 or 6 digits");
+        profile_bad(f[k], "[{'code':'09011122'}]",
+                    "HS code must be 2, 4 or 6 digits");
+        profile_bad(f[k], "[{'code':'09.01'}]",
+                    "HS code must be 2, 4 or 6 digits");
         profile_bad(f[k], "[{'code':''}]", "HS code must be 2, 4 or 6 digits");
         snprintf(n, sizeof n, "%s[0].code: must be a string (got int)", f[k]);
         profile_bad(f[k], "[{'code':901}]", n);
@@ -772,13 +800,15 @@ static void test_profile_cooperation(void **state)
                 "cooperation[1]: 'barter' is not one of trade");
     profile_bad("cooperation", "['Trade']", "cooperation[0]: 'Trade' is not");
     profile_bad("cooperation", "['joint venture']", "cooperation[0]");
-    profile_bad("cooperation", "'trade'", "cooperation: must be a list (got str)");
+    profile_bad("cooperation", "'trade'",
+                "cooperation: must be a list (got str)");
 }
 
 static void test_profile_markets(void **state)
 {
     profile_accepts("markets", "['JP','CN','AE','DE']");
-    profile_bad("markets", "['JP','EU']", "markets[1]: 'EU' is not an ISO 3166-1 alpha-2 code");
+    profile_bad("markets", "['JP','EU']",
+                "markets[1]: 'EU' is not an ISO 3166-1 alpha-2 code");
     profile_bad("markets", "['jp']", "markets[0]: 'jp' is not");
     profile_bad("markets", "[392]", "markets[0]: must be a string (got int)");
     char *many = list_json("'JP'", 251);
@@ -791,7 +821,8 @@ static void test_profile_size(void **state)
     profile_accepts("size", "'micro'");
     profile_accepts("size", "'large'");
     profile_accepts("size", "null");
-    profile_bad("size", "'huge'", "size: must be micro, small, medium or large");
+    profile_bad("size", "'huge'",
+                "size: must be micro, small, medium or large");
     profile_bad("size", "'Small'", "size: must be micro");
     profile_bad("size", "3", "size: must be a string (got int)");
 }
@@ -812,7 +843,8 @@ static void test_profile_slots(void **state)
     profile_ok("slots", "null", &p);
     assert_false(p.has_slots);
     profile_in_free(&p);
-    profile_bad("slots", "['d1-0900','d1 0930']", "slots[1]: 1-64 of A-Za-z0-9_.-");
+    profile_bad("slots", "['d1-0900','d1 0930']",
+                "slots[1]: 1-64 of A-Za-z0-9_.-");
     profile_bad("slots", "['a','b','a']", "slots[2]: 'a' given twice");
     profile_bad("slots", "[1]", "slots[0]: must be a string (got int)");
     profile_bad("slots", "'a'", "slots: must be a list (got str)");
@@ -836,8 +868,10 @@ static void test_profile_max_meetings(void **state)
     profile_in_free(&p);
     profile_accepts("max_meetings", "0");
     profile_bad("max_meetings", "-1", "max_meetings: an integer 0-");
-    profile_bad("max_meetings", "1.5", "max_meetings: must be an integer (got float)");
-    profile_bad("max_meetings", "'3'", "max_meetings: must be an integer (got str)");
+    profile_bad("max_meetings", "1.5",
+                "max_meetings: must be an integer (got float)");
+    profile_bad("max_meetings", "'3'",
+                "max_meetings: must be an integer (got str)");
 }
 
 static void test_profile_contact_modes(void **state)
@@ -853,12 +887,12 @@ static void test_profile_contact_modes(void **state)
     profile_in_free(&p);
     profile_ok("contact", "{'email':'a@b.c'}", &p);
     assert_int_equal(p.contact_mode, SET);
-    assert_true(mpj_equal_bytes(p.contact.data, p.contact.size,
-                                "{'email':'a@b.c'}"));
+    assert_true(
+        mpj_equal_bytes(p.contact.data, p.contact.size, "{'email':'a@b.c'}"));
     profile_in_free(&p);
     profile_ok("contact", "{'name':'Ahmad','email':null}", &p);
-    assert_true(mpj_equal_bytes(p.contact.data, p.contact.size,
-                                "{'name':'Ahmad'}"));
+    assert_true(
+        mpj_equal_bytes(p.contact.data, p.contact.size, "{'name':'Ahmad'}"));
     profile_in_free(&p);
     profile_ok("contact", "{}", &p);
     assert_int_equal(p.contact_mode, SET);
@@ -885,10 +919,13 @@ static void test_profile_contact_rules(void **state)
     snprintf(v, sizeof v, "{'name':%s}", s);
     profile_bad("contact", v, "contact.name: 1-200 characters");
     free(s);
-    profile_bad("contact", "{'name':5}", "contact.name: must be a string (got int)");
-    profile_accepts("contact", "{'email':'\u0e2a\u0e21@\u0e15\u0e31\u0e27.th'}");
-    const char *bad_emails[] = {"'plain'", "'a@b@c'", "'@b.c'", "'a@'",
-                                "'a b@c.d'", "'a@b.c '", "''", "'a\\t@b.c'"};
+    profile_bad("contact", "{'name':5}",
+                "contact.name: must be a string (got int)");
+    profile_accepts("contact",
+                    "{'email':'\u0e2a\u0e21@\u0e15\u0e31\u0e27.th'}");
+    const char *bad_emails[] = {"'plain'", "'a@b@c'",   "'@b.c'",
+                                "'a@'",    "'a b@c.d'", "'a@b.c '",
+                                "''",      "'a\\t@b.c'"};
     for (size_t i = 0; i < 8; i++) {
         snprintf(v, sizeof v, "{'email':%s}", bad_emails[i]);
         profile_bad("contact", v, "contact.email: up to 254 bytes, one '@'");
@@ -908,7 +945,8 @@ static void test_profile_contact_rules(void **state)
     profile_bad("contact", "{'phone':'+66 2 123 ext 5'}", "contact.phone");
     profile_bad("contact", "{'phone':'+-()'}", "contact.phone");
     profile_bad("contact", "{'phone':''}", "contact.phone");
-    profile_bad("contact", "{'phone':66212345}", "contact.phone: must be a string (got int)");
+    profile_bad("contact", "{'phone':66212345}",
+                "contact.phone: must be a string (got int)");
 }
 
 static void test_profile_badge_modes(void **state)
@@ -931,7 +969,8 @@ static void test_profile_badge_modes(void **state)
     profile_in_free(&p);
     free(s);
     s = repeat_json("Z", 129);
-    profile_bad("badge", s, "badge: 8-128 printable ASCII characters, no spaces");
+    profile_bad("badge", s,
+                "badge: 8-128 printable ASCII characters, no spaces");
     free(s);
     profile_bad("badge", "'1234567'", "badge: 8-128 printable ASCII");
     profile_bad("badge", "'1234 5678'", "badge: 8-128");
@@ -953,7 +992,8 @@ static void test_profile_if_version(void **state)
     assert_false(p.has_if_version);
     profile_in_free(&p);
     profile_bad("if_version", "-1", "if_version: an integer 0 or more");
-    profile_bad("if_version", "'3'", "if_version: must be an integer (got str)");
+    profile_bad("if_version", "'3'",
+                "if_version: must be an integer (got str)");
 }
 
 static void test_profile_unknown_fields(void **state)
@@ -967,9 +1007,9 @@ static void test_profile_unknown_fields(void **state)
 static void test_profile_nil_optionals_absent(void **state)
 {
     json_t *j = mpj_parse(PROFILE_BASE);
-    const char *opt[] = {"sectors", "offers", "needs", "cooperation",
-                         "markets", "size", "slots", "max_meetings",
-                         "if_version"};
+    const char *opt[] = {"sectors",     "offers",       "needs",
+                         "cooperation", "markets",      "size",
+                         "slots",       "max_meetings", "if_version"};
     for (size_t i = 0; i < 9; i++)
         json_object_set_new(j, opt[i], json_null());
     struct profile_in p;

@@ -26,7 +26,7 @@ CPPFLAGS += -DEM_VERSION='"$(VERSION)"'
 
 # Generated sources: ISO code tables from iso-codes, the Redis function
 # library embedded as a string.
-GEN := $(BUILD)/gen/isocodes.c $(BUILD)/gen/functions_lua.c
+GEN := $(BUILD)/gen/isocodes.c $(BUILD)/gen/tznames.c $(BUILD)/gen/functions_lua.c
 GEN_OBJ := $(GEN:$(BUILD)/gen/%.c=$(BUILD)/gen/%.o)
 
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
@@ -49,6 +49,10 @@ $(BUILD)/%.o: %.c
 $(BUILD)/gen/isocodes.c: tools/gen_isocodes.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) tools/gen_isocodes.py /usr/share/iso-codes/json > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/tznames.c: tools/gen_tznames.py
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/gen_tznames.py /usr/share/zoneinfo/tzdata.zi > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/functions_lua.c: daemon/functions.lua tools/embed.sh
 	@mkdir -p $(dir $@)

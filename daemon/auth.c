@@ -25,7 +25,7 @@ static size_t key_len;
 static char admin_digest[AUTH_DIGEST_HEX];
 static bool have_admin;
 
-/* Reads a small secret file whole, trimming one trailing newline. */
+/* Reads a small secret file whole, as bytes (a key may be binary). */
 static int read_secret_file(const char *path, unsigned char *out, size_t max,
                             size_t *len, struct err *err)
 {
@@ -35,12 +35,14 @@ static int read_secret_file(const char *path, unsigned char *out, size_t max,
                        strerror(errno));
     size_t n = 0;
     for (;;) {
-        if (n == max) {
+        unsigned char extra;
+        /* Full: one more byte tells a file of exactly max from a longer one. */
+        ssize_t r = n < max ? read(fd, out + n, max - n) : read(fd, &extra, 1);
+        if (n == max && r > 0) {
             close(fd);
             return err_set(err, ERR_INTERNAL, "%s: longer than %zu bytes", path,
                            max);
         }
-        ssize_t r = read(fd, out + n, max - n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
@@ -53,9 +55,28 @@ static int read_secret_file(const char *path, unsigned char *out, size_t max,
         n += (size_t)r;
     }
     close(fd);
-    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-        n--;
     *len = n;
+    return 0;
+}
+
+/* A token file holds one token; white space around it (a final newline)
+ * is not part of it, as expomatch-cli's -a @FILE reads it too. */
+static int token_from_file(const char *path, unsigned char *tok, size_t *len,
+                           struct err *err)
+{
+    size_t n = *len, start = 0;
+    while (start < n && strchr(" \t\r\n", tok[start]))
+        start++;
+    while (n > start && strchr(" \t\r\n", tok[n - 1]))
+        n--;
+    for (size_t i = start; i < n; i++)
+        if (tok[i] <= 0x20 || tok[i] == 0x7f)
+            return err_set(err, ERR_INTERNAL,
+                           "%s: a token file holds one token, without spaces "
+                           "or control characters",
+                           path);
+    memmove(tok, tok + start, n - start);
+    *len = n - start;
     return 0;
 }
 
@@ -93,7 +114,8 @@ int auth_init(const struct config *cfg, struct err *err)
     size_t tok_len = 0;
     if (cfg->admin_token_file[0]) {
         if (read_secret_file(cfg->admin_token_file, tok, sizeof tok, &tok_len,
-                             err) < 0)
+                             err) < 0 ||
+            token_from_file(cfg->admin_token_file, tok, &tok_len, err) < 0)
             return -1;
     } else if (cfg->admin_token[0]) {
         tok_len = strlen(cfg->admin_token);

@@ -290,18 +290,50 @@ int config_set(struct config *cfg, const char *key, const char *value,
 
 /* ---- the file ---- */
 
-/* A typo such as "admin-tokn" is no reason to print a secret either. */
+/* Edit distance of two short keys (longer ones count as far apart). */
+static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+    size_t row[65];
+    if (la > 64 || lb > 64)
+        return 64;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (tolower((unsigned char)a[i - 1]) !=
+                                  tolower((unsigned char)b[j - 1]));
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* A typo such as "admin-tokn" is no reason to print a secret either: an
+ * unknown key that names a secret or is close to a secret key's name is
+ * treated as one. */
 static bool looks_secret(const char *key, size_t len)
 {
-    static const char *const words[] = {"token", "pass", "secret"};
+    static const char *const words[] = {"token", "pass", "secret", "pw",
+                                        "key",   "auth", "cred"};
     char k[64];
-    if (len >= sizeof k)
-        len = sizeof k - 1;
-    for (size_t i = 0; i < len; i++)
+    size_t n = len < sizeof k ? len : sizeof k - 1;
+    for (size_t i = 0; i < n; i++)
         k[i] = (char)tolower((unsigned char)key[i]);
-    k[len] = '\0';
+    k[n] = '\0';
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (strstr(k, words[i]) != NULL)
+            return true;
+    for (size_t i = 0; i < NOPTS; i++)
+        if ((opts[i].flags & OPT_SECRET) &&
+            edit_distance(key, len, opts[i].key, strlen(opts[i].key)) <= 3)
             return true;
     return false;
 }
@@ -372,7 +404,10 @@ static void line_for_message(const char *line, char *out, size_t outlen)
     const char *p = line;
     while (isspace((unsigned char)*p))
         p++;
-    size_t klen = strcspn(p, " \t");
+    /* The key ends where split_line ends it: at any white space. */
+    size_t klen = 0;
+    while (p[klen] && !isspace((unsigned char)p[klen]))
+        klen++;
     const struct opt *o = opt_find(p, klen);
     bool secret = o ? (o->flags & OPT_SECRET) != 0 : looks_secret(p, klen);
     if (secret && p[klen] != '\0')

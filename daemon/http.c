@@ -14,6 +14,7 @@
 
 #include <event2/buffer.h>
 
+#include "accept_guard.h"
 #include "metrics.h"
 #include "xmalloc.h"
 
@@ -33,9 +34,10 @@ struct route {
 };
 
 struct http {
-    struct evhttp *eh;       /* owns the bound socket and connections */
-    struct http_hooks hooks; /* health and readiness questions */
-    int port;                /* actually bound */
+    struct evhttp *eh;          /* owns the bound socket and connections */
+    struct accept_guard *guard; /* pauses accepting when out of fds */
+    struct http_hooks hooks;    /* health and readiness questions */
+    int port;                   /* actually bound */
     struct route *routes;
     size_t nroutes, cap;
 };
@@ -251,13 +253,17 @@ struct http *http_start(struct event_base *base, const char *bind_addr,
         return NULL;
     }
     /* From here the bound socket owns fd and closes it on evhttp_free. */
-    if (evhttp_accept_socket_with_handle(h->eh, fd) == NULL) {
+    struct evhttp_bound_socket *bound =
+        evhttp_accept_socket_with_handle(h->eh, fd);
+    if (bound == NULL) {
         close(fd);
         evhttp_free(h->eh);
         free(h);
         err_set(err, ERR_INTERNAL, "http: cannot accept on port %d", port);
         return NULL;
     }
+    h->guard = accept_guard_attach(
+        base, evhttp_bound_socket_get_listener(bound), "http port");
     evhttp_set_max_body_size(h->eh, HTTP_MAX_BODY);
     evhttp_set_max_headers_size(h->eh, HTTP_MAX_HEADERS);
     evhttp_set_timeout(h->eh, HTTP_TIMEOUT_S);
@@ -278,6 +284,7 @@ void http_free(struct http *h)
 {
     if (h == NULL)
         return;
+    accept_guard_free(h->guard);
     evhttp_free(h->eh);
     for (size_t i = 0; i < h->nroutes; i++)
         free(h->routes[i].path);

@@ -46,6 +46,9 @@ void h_token_create(struct req *r, const msgpack_object *map,
     if (arg_ids(r, "event", args[0], event, NULL, NULL) < 0)
         return;
     arg_copy(args[1], role, sizeof role);
+    /* Exact text: no embedded NUL or longer string may pass as a role. */
+    if (strlen(role) != args[1]->via.str.size)
+        role[0] = '\0';
     bool staff = strcmp(role, "kiosk") == 0 || strcmp(role, "app") == 0;
     if (!staff && strcmp(role, "organizer") != 0) {
         rpc_reply_error(r, ERR_BAD_REQUEST,

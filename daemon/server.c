@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accept_guard.h"
 #include "buf.h"
 #include "log.h"
 #include "rpc.h"
@@ -129,13 +130,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     s->conns_accepted++;
 }
 
-static void on_accept_error(struct evconnlistener *l, void *arg)
-{
-    int e = EVUTIL_SOCKET_ERROR();
-    /* EMFILE and friends: the listener retries on the next readiness. */
-    log_warn("accept failed: %s", evutil_socket_error_to_string(e));
-}
-
 /* Quiet this long, a connection gives back its buffers. */
 #define IDLE_BUFFERS_MS 1000
 
@@ -165,21 +159,35 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     maybe_finish_shutdown(s);
 }
 
-static void raise_fd_limit(int maxclients)
+/* Descriptors kept for Redis links, listeners, HTTP clients and logs. */
+#define FD_RESERVE 128
+
+/* Raises the open-file limit to fit maxclients; where the system will not
+ * allow that, lowers maxclients to fit, so that over-limit clients get the
+ * `unavailable` reply instead of the daemon running out of descriptors. */
+static void fit_fd_limit(struct config *cfg)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
         return;
-    rlim_t want = (rlim_t)maxclients + 128;
+    rlim_t want = (rlim_t)cfg->maxclients + FD_RESERVE;
     if (rl.rlim_cur >= want)
         return;
-    rlim_t old = rl.rlim_cur;
     rl.rlim_cur = want;
     if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
         rl.rlim_cur = rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
-        log_warn("open-file limit %llu is below maxclients + 128 (was %llu)",
-                 (unsigned long long)rl.rlim_cur, (unsigned long long)old);
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur >= want)
+        return;
+    int fit = rl.rlim_cur > 2 * FD_RESERVE ? (int)(rl.rlim_cur - FD_RESERVE)
+                                           : (int)(rl.rlim_cur / 2);
+    if (fit < 1)
+        fit = 1;
+    log_warn("open-file limit is %llu: serving at most %d clients instead "
+             "of maxclients %d",
+             (unsigned long long)rl.rlim_cur, fit, cfg->maxclients);
+    cfg->maxclients = fit;
 }
 
 int server_init(struct server *s, struct event_base *base, struct config *cfg,
@@ -193,7 +201,7 @@ int server_init(struct server *s, struct event_base *base, struct config *cfg,
     s->cron = event_new(base, -1, EV_PERSIST, on_cron, s);
     struct timeval tv = {0, CRON_MS * 1000};
     event_add(s->cron, &tv);
-    raise_fd_limit(cfg->maxclients);
+    fit_fd_limit(cfg);
     srv_global = s;
     return 0;
 }
@@ -250,17 +258,32 @@ int server_listen(struct server *s, struct err *err)
         s->tcp = listen_tcp(s, err);
         if (s->tcp == NULL)
             return -1;
-        evconnlistener_set_error_cb(s->tcp, on_accept_error);
+        s->tcp_guard = accept_guard_attach(s->base, s->tcp, "rpc port");
         log_info("listening on %s port %d", s->cfg->bind, s->cfg->port);
     }
     if (s->cfg->unix_socket[0]) {
         s->unix_sock = listen_unix(s, err);
         if (s->unix_sock == NULL)
             return -1;
-        evconnlistener_set_error_cb(s->unix_sock, on_accept_error);
+        s->unix_guard =
+            accept_guard_attach(s->base, s->unix_sock, "unix socket");
         log_info("listening on unix socket %s", s->cfg->unix_socket);
     }
     return 0;
+}
+
+static void close_listeners(struct server *s)
+{
+    accept_guard_free(s->tcp_guard);
+    accept_guard_free(s->unix_guard);
+    s->tcp_guard = s->unix_guard = NULL;
+    if (s->tcp)
+        evconnlistener_free(s->tcp);
+    if (s->unix_sock) {
+        evconnlistener_free(s->unix_sock);
+        unlink(s->cfg->unix_socket);
+    }
+    s->tcp = s->unix_sock = NULL;
 }
 
 static void on_shutdown_deadline(evutil_socket_t fd, short what, void *arg)
@@ -277,15 +300,7 @@ void server_shutdown(struct server *s)
         return;
     s->shutting_down = true;
     log_info("shutting down: no new connections, answering what is in flight");
-    if (s->tcp) {
-        evconnlistener_free(s->tcp);
-        s->tcp = NULL;
-    }
-    if (s->unix_sock) {
-        evconnlistener_free(s->unix_sock);
-        s->unix_sock = NULL;
-        unlink(s->cfg->unix_socket);
-    }
+    close_listeners(s);
     struct conn *next;
     for (struct conn *c = s->conns; c; c = next) {
         next = c->next;
@@ -318,10 +333,7 @@ void server_free(struct server *s)
         next = c->next;
         conn_close(c, "server exit");
     }
-    if (s->tcp)
-        evconnlistener_free(s->tcp);
-    if (s->unix_sock)
-        evconnlistener_free(s->unix_sock);
+    close_listeners(s);
     if (s->cron)
         event_free(s->cron);
     if (s->ev_flush)

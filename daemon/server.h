@@ -18,6 +18,7 @@
 struct store;
 struct http;
 struct follow;
+struct accept_guard;
 
 struct server {
     struct event_base *base;
@@ -27,6 +28,7 @@ struct server {
     struct follow *follow; /* change streams of other daemons' writes */
 
     struct evconnlistener *tcp, *unix_sock; /* RPC listeners, NULL if off */
+    struct accept_guard *tcp_guard, *unix_guard; /* pause them on EMFILE */
     struct event *cron;                     /* timeouts, every 200 ms */
     struct event *sig_term, *sig_int;
     struct event *shutdown_deadline;

@@ -7,6 +7,7 @@
 #include <unicode/ucal.h>
 
 #include "args.h"
+#include "tznames.h"
 #include "validate.h"
 #include "vfield.h"
 #include "xmalloc.h"
@@ -239,7 +240,8 @@ static int check_timezone(const msgpack_object *o, char out[], struct err *err)
     UBool system = 0;
     UErrorCode status = U_ZERO_ERROR;
     ucal_getCanonicalTimeZoneID(id, (int32_t)len, canon, 128, &system, &status);
-    if (U_FAILURE(status) || !system)
+    /* ICU also knows aliases that are not IANA names ("PST"). */
+    if (U_FAILURE(status) || !system || !tz_name_is_iana(s, len))
         return err_set(err, ERR_BAD_REQUEST,
                        "timezone: '%.*s' is not a known IANA time zone",
                        (int)len, s);

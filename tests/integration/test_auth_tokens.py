@@ -88,6 +88,13 @@ def test_token_create_with_bad_ttl_hours_is_bad_request(admin, ttl):
     assert "ttl_hours" in err.message
 
 
+def test_token_create_role_with_embedded_nul_is_bad_request(admin):
+    ev = new_event(admin)
+    err = expect_error("bad_request", admin.call, "token.create", event=ev,
+                       role="kiosk\x00junk")
+    assert "role" in err.message
+
+
 def test_token_with_ttl_hours_works_until_expiry(admin, daemon):
     ev = new_event(admin)
     tok = make_token(admin, ev, "kiosk", ttl_hours=1)

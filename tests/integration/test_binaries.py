@@ -376,6 +376,32 @@ def test_admin_token_file_token_absent_from_cmdline_and_auth_works(
         expect_error("unauthorized", c.call, "auth", token=token + "x")
 
 
+def test_admin_token_file_is_read_as_the_cli_reads_it(redis, tmp_path,
+                                                     custom_daemons):
+    """White space around the token (an editor's final newline, a space)
+    is not part of it, for the daemon as for expomatch-cli -a @FILE."""
+    token = "tokfile-" + uid("")[-10:] + "-trimmed"
+    f = tmp_path / "admin.token"
+    f.write_text("  %s \n\n" % token)
+    d = custom_daemons(redis.port, tmp_path / "d", admin_token_file=f)
+    d.admin_token = token
+    d.start()
+    res = run([cli_binary(), "-p", str(d.port), "-a", "@%s" % f, "ping"])
+    assert res.returncode == 0, text(res.stderr)
+    with d.client() as c:
+        assert c.call("auth", token=token)["role"] == "admin"
+
+
+def test_admin_token_file_with_two_tokens_is_refused(redis, tmp_path,
+                                                     custom_daemons):
+    f = tmp_path / "admin.token"
+    f.write_text("first-token-0123456789\nsecond-token-0123456789\n")
+    res = run_daemon("--admin-token-file", f, "--port", "0", "--http-port",
+                     "0", "--redis", "127.0.0.1:%d" % redis.port)
+    assert res.returncode != 0
+    assert "one token" in text(res.stderr) + text(res.stdout)
+
+
 # ---- 7. SIGINT -------------------------------------------------------------
 
 def test_sigint_with_idle_authenticated_client_exits_zero_promptly(

@@ -151,6 +151,17 @@ static void test_file_errors_hide_secrets(void **state)
     /* A misspelt secret key is unknown, but its value stays hidden. */
     expect_file_error("admin_token s3cret\n", 1,
                       "unknown key: admin_token <hidden>");
+    /* Typos close to a secret key's name, without a telling word. */
+    expect_file_error("admin-tokn s3cret\n", 1,
+                      "unknown key: admin-tokn <hidden>");
+    expect_file_error("redis-pasword s3cret\n", 1,
+                      "unknown key: redis-pasword <hidden>");
+    /* Any white space ends the key, as the parser reads it. */
+    expect_file_error("admin-token\vs3cret x\n", 1,
+                      "more than one value (quote values with spaces): "
+                      "admin-token <hidden>");
+    /* Ordinary unknown keys are shown whole, to help find the typo. */
+    expect_file_error("frobnicate 3\n", 1, "unknown key: frobnicate 3");
 }
 
 static void test_missing_file_is_an_error(void **state)

@@ -22,6 +22,10 @@
 #define OUT_LOW (64 * 1024)
 #define INFLIGHT_HIGH 1024
 #define INFLIGHT_LOW 256
+/* Bytes of requests in flight (decoded copies, commands queued for Redis)
+ * also count, so large requests cannot pile up while Redis is slow. */
+#define BYTES_HIGH (8u << 20)
+#define BYTES_LOW (2u << 20)
 /* Requests handled per wake-up, so one pipelining client cannot starve
  * the others; the rest is picked up from ev_more on the next turn. */
 #define BATCH_MAX 256
@@ -158,7 +162,8 @@ bool conn_req_is_head(const struct req *r)
 
 static bool over_high_mark(const struct conn *c)
 {
-    return buf_pending(&c->out) > OUT_HIGH || c->inflight > INFLIGHT_HIGH;
+    return buf_pending(&c->out) > OUT_HIGH || c->inflight > INFLIGHT_HIGH ||
+           c->inflight_bytes > BYTES_HIGH;
 }
 
 static void update_reading(struct conn *c)
@@ -169,9 +174,9 @@ static void update_reading(struct conn *c)
         c->blocked = true;
         c->tr->want(c, false, c->want_write);
     } else if (c->blocked && buf_pending(&c->out) < OUT_LOW &&
-               c->inflight < INFLIGHT_LOW) {
+               c->inflight < INFLIGHT_LOW && c->inflight_bytes < BYTES_LOW) {
         c->blocked = false;
-        c->tr->want(c, true, c->want_write);
+        c->tr->want(c, !c->input_paused, c->want_write);
         /* Requests may already wait in the input buffer. */
         if (buf_pending(&c->in) > 0)
             event_active(c->ev_more, 0, 0);
@@ -185,7 +190,8 @@ static void conn_process(struct conn *c)
     /* One clock read for the batch: its requests all arrived together. */
     c->batch_us = now_us();
     c->last_active_ms = c->batch_us / 1000;
-    for (int n = 0; c->state == CONN_OPEN && !c->blocked; n++) {
+    for (int n = 0; c->state == CONN_OPEN && !c->blocked && !c->input_paused;
+         n++) {
         size_t avail = buf_pending(&c->in);
         if (avail == 0)
             break;
@@ -231,13 +237,14 @@ static void conn_process(struct conn *c)
 
 void conn_on_readable(struct conn *c)
 {
-    if (c->state != CONN_OPEN || c->blocked)
+    if (c->state != CONN_OPEN || c->blocked || c->input_paused)
         return;
-    conn_hold(c);
     /* Never buffer more than one request's limit plus a read. */
-    size_t room = request_limit(c) + READ_CHUNK - buf_pending(&c->in);
-    if (room > READ_CHUNK)
-        room = READ_CHUNK;
+    size_t held = buf_pending(&c->in), cap = request_limit(c) + READ_CHUNK;
+    if (held >= cap)
+        return;
+    size_t room = cap - held < READ_CHUNK ? cap - held : READ_CHUNK;
+    conn_hold(c);
     buf_reserve(&c->in, room);
     ssize_t n = c->tr->read(c, c->in.p + c->in.len, room);
     if (n > 0) {
@@ -249,6 +256,8 @@ void conn_on_readable(struct conn *c)
                                         buf_pending(&c->in));
             conn_fail(c, msgid, ERR_BAD_REQUEST, "truncated request");
         } else {
+            log_debug("conn %llu (%s): peer closed its side",
+                      (unsigned long long)c->id, c->peer);
             conn_drain(c);
         }
     } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -296,6 +305,26 @@ void conn_on_writable(struct conn *c)
     conn_release(c);
 }
 
+void conn_pause_input(struct conn *c)
+{
+    if (c->state != CONN_OPEN || c->input_paused)
+        return;
+    c->input_paused = true;
+    c->tr->want(c, false, c->want_write);
+}
+
+void conn_resume_input(struct conn *c)
+{
+    if (!c->input_paused)
+        return;
+    c->input_paused = false;
+    if (c->state != CONN_OPEN)
+        return;
+    c->tr->want(c, !c->blocked, c->want_write);
+    if (!c->blocked && buf_pending(&c->in) > 0)
+        event_active(c->ev_more, 0, 0);
+}
+
 void conn_release_idle_buffers(struct conn *c)
 {
     if (c->state == CONN_CLOSED || c->inflight > 0)
@@ -309,6 +338,7 @@ void conn_drain(struct conn *c)
     if (c->state != CONN_OPEN)
         return;
     c->state = CONN_DRAINING;
+    c->drain_ms = now_us() / 1000;
     c->tr->want(c, false, c->want_write);
     flush_done(c);
 }
@@ -330,6 +360,7 @@ void conn_close(struct conn *c, const char *why)
         struct req *r = c->head;
         c->head = r->next;
         c->inflight--;
+        c->inflight_bytes -= r->bytes;
         msgpack_sbuffer_destroy(&r->sbuf);
         free(r);
         c->refs--;
@@ -352,16 +383,19 @@ void conn_fail(struct conn *c, uint32_t msgid, enum errcode code,
     va_end(ap);
     log_debug("conn %llu (%s): %s: %s", (unsigned long long)c->id, c->peer,
               errcode_name(code), msg);
-    struct req *r = conn_req_new(c, msgid, NULL);
+    struct req *r = conn_req_new(c, msgid, NULL, 0);
     rpc_reply_error(r, code, "%s", msg);
     if (c->state == CONN_OPEN)
         conn_drain(c);
 }
 
-struct req *conn_req_new(struct conn *c, uint32_t msgid, struct method *m)
+struct req *conn_req_new(struct conn *c, uint32_t msgid, struct method *m,
+                         size_t bytes)
 {
     struct req *r = xcalloc(1, sizeof *r);
     r->conn = c;
+    r->bytes = bytes;
+    c->inflight_bytes += bytes;
     r->msgid = msgid;
     r->method = m;
     r->start_us = c->in_batch ? c->batch_us : now_us();
@@ -407,6 +441,7 @@ void conn_req_done(struct req *r)
         if (c->head == NULL)
             c->tail = NULL;
         c->inflight--;
+        c->inflight_bytes -= h->bytes;
         if (!h->direct && c->state != CONN_CLOSED)
             buf_append(&c->out, h->sbuf.data, h->sbuf.size);
         msgpack_sbuffer_destroy(&h->sbuf);

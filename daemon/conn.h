@@ -51,6 +51,7 @@ struct req {
     msgpack_packer pk;         /* packs into sbuf or conn->out */
     void *priv;                /* handler state while the request is async */
     void (*priv_free)(void *); /* frees priv when the reply is done */
+    size_t bytes;              /* request size, counted in inflight_bytes */
 };
 
 struct conn {
@@ -74,9 +75,11 @@ struct conn {
     struct mpscan scan; /* frame scanner state over `in` */
     struct buf out;     /* reply bytes not yet written */
     bool blocked;       /* back-pressure: reading paused */
+    bool input_paused;  /* an auth is in flight: later requests wait */
 
     struct req *head, *tail; /* requests in arrival order, replies pending */
     unsigned inflight;       /* requests in that queue */
+    size_t inflight_bytes;   /* their request bytes (bounds held memory) */
     unsigned refs; /* holders: requests, running callbacks, the flush list */
 
     /* authentication */
@@ -88,6 +91,7 @@ struct conn {
     /* timing and limits */
     uint64_t connected_ms;   /* monotonic milliseconds at accept */
     uint64_t last_active_ms; /* monotonic milliseconds of the last request */
+    uint64_t drain_ms;       /* when draining began */
     int64_t rate_second;     /* rate-limit window (unix second) */
     unsigned rate_count;     /* requests in that window */
 };
@@ -118,7 +122,13 @@ void conn_fail(struct conn *c, uint32_t msgid, enum errcode code,
 void conn_flush_queued(struct conn *c);
 
 /* Queues a new request read from c. */
-struct req *conn_req_new(struct conn *c, uint32_t msgid, struct method *m);
+struct req *conn_req_new(struct conn *c, uint32_t msgid, struct method *m,
+                         size_t bytes);
+
+/* Holds back parsing further requests (their dispatch depends on an auth
+ * still in flight) and resumes it. Safe on a closed connection. */
+void conn_pause_input(struct conn *c);
+void conn_resume_input(struct conn *c);
 
 /* Marks r's reply complete and flushes whatever replies are now in order.
  * Frees r. */

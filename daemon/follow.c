@@ -16,7 +16,9 @@
 
 #define BLOCK_MS 1000
 #define REFRESH_SECONDS 5
-#define MAX_EVENTS 1000 /* followed at once; more are logged and skipped */
+#define MAX_EVENTS 100000  /* followed at once; more are logged and skipped */
+#define WINDOW 500         /* streams per XREAD (fits CMD_MAX_ARGS) */
+#define SHARED_BLOCK_MS 20 /* block time when windows take turns */
 
 struct followed {
     char event[65];
@@ -32,7 +34,8 @@ struct follow {
     void *priv;
     struct followed *ev;
     size_t nev, cap;
-    bool busy; /* a command is in flight */
+    bool busy;   /* a command is in flight */
+    size_t turn; /* first stream of the next window */
     bool up;
     int64_t refreshed; /* when em:events was last read */
 };
@@ -200,33 +203,41 @@ static void round_start(struct follow *f)
         return;
     }
     /* Streams whose start is still being asked for wait a round. */
-    size_t n = 0;
-    for (size_t i = 0; i < f->nev && n < (CMD_MAX_ARGS - 8) / 2; i++)
+    size_t ready = 0;
+    for (size_t i = 0; i < f->nev; i++)
         if (f->ev[i].last[0])
-            n++;
-    if (n == 0) {
+            ready++;
+    if (ready == 0) {
         schedule(f, BLOCK_MS);
         return;
     }
-    /* XREAD BLOCK ms STREAMS k1..kn id1..idn */
+    /* One XREAD takes a window of streams; when they do not all fit, the
+     * windows take turns with a short block so that each is read often. */
+    size_t n = ready < WINDOW ? ready : WINDOW;
+    int block = ready <= WINDOW ? BLOCK_MS : SHARED_BLOCK_MS;
+    if (f->turn >= f->nev)
+        f->turn = 0;
+    size_t pick[WINDOW], m = 0;
+    for (size_t k = 0; k < f->nev && m < n; k++) {
+        size_t i = (f->turn + k) % f->nev;
+        if (f->ev[i].last[0])
+            pick[m++] = i;
+    }
+    f->turn = (pick[m - 1] + 1) % f->nev;
     struct cmd *x = xmalloc(sizeof *x);
     cmd_init(x);
     cmd_adds(x, "XREAD");
     cmd_adds(x, "COUNT");
     cmd_adds(x, "1000");
     cmd_adds(x, "BLOCK");
-    cmd_addi(x, BLOCK_MS);
+    cmd_addi(x, block);
     cmd_adds(x, "STREAMS");
-    size_t m = 0;
-    for (size_t i = 0; i < f->nev && m < n; i++)
-        if (f->ev[i].last[0])
-            cmd_adds(x, f->ev[i].key), m++;
-    m = 0;
-    for (size_t i = 0; i < f->nev && m < n; i++)
-        if (f->ev[i].last[0])
-            cmd_adds(x, f->ev[i].last), m++;
+    for (size_t j = 0; j < m; j++)
+        cmd_adds(x, f->ev[pick[j]].key);
+    for (size_t j = 0; j < m; j++)
+        cmd_adds(x, f->ev[pick[j]].last);
     f->busy = true;
-    store_commandv_timeout(f->st, BLOCK_MS + 2000, x->argc, x->argv, x->len,
+    store_commandv_timeout(f->st, block + 2000, x->argc, x->argv, x->len,
                            on_read, f);
     free(x);
 }

@@ -112,6 +112,9 @@ static void on_token(void *priv, const redisReply *reply, const struct err *err)
 {
     struct auth_wait *w = priv;
     struct req *r = w->r;
+    /* Requests after this auth are parsed from a deferred event, so after
+     * this callback has set the outcome; the reply below frees r. */
+    conn_resume_input(r->conn);
     if (err) {
         reply_store_error(r, err);
         goto out;
@@ -122,6 +125,8 @@ static void on_token(void *priv, const redisReply *reply, const struct err *err)
     }
     const redisReply *role = reply->element[0], *digest = reply->element[1],
                      *expires = reply->element[2], *revoked = reply->element[3];
+    /* A revocation may reach this daemon's follower before this lookup's
+     * reply; the server remembers recent ones. */
     if (role->type != REDIS_REPLY_STRING ||
         digest->type != REDIS_REPLY_STRING ||
         digest->len != AUTH_DIGEST_HEX - 1 ||
@@ -129,7 +134,8 @@ static void on_token(void *priv, const redisReply *reply, const struct err *err)
         rpc_reply_error(r, ERR_UNAUTHORIZED, "invalid token");
         goto out;
     }
-    if (field_is(revoked, "1")) {
+    if (field_is(revoked, "1") ||
+        server_recently_revoked(srv_global, w->event, w->id)) {
         rpc_reply_error(r, ERR_UNAUTHORIZED, "token revoked");
         goto out;
     }
@@ -148,8 +154,6 @@ static void on_token(void *priv, const redisReply *reply, const struct err *err)
     snprintf(c->event, sizeof c->event, "%s", w->event);
     snprintf(c->token_id, sizeof c->token_id, "%s", w->id);
     c->token_expires = exp;
-    /* Follow the event so that a revocation made anywhere closes c. */
-    follow_event(srv_global->follow, w->event);
     reply_auth(r,
                ro == ROLE_ORGANIZER ? "organizer"
                : ro == ROLE_KIOSK   ? "kiosk"
@@ -184,6 +188,11 @@ void h_auth(struct req *r, const msgpack_object *map,
     }
     w->r = r;
     auth_digest("token", w->event, w->id, secret, secret_len, w->digest);
+    /* Follow the event's changes from before the lookup, so that a
+     * revocation made anywhere after it closes this connection. */
+    follow_event(srv_global->follow, w->event);
+    /* What comes after an auth is judged by its outcome. */
+    conn_pause_input(c);
     char k[KEY_MAX];
     struct cmd cm;
     cmd_init(&cm);

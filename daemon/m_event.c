@@ -6,6 +6,7 @@
 #include "follow.h"
 #include "handlers.h"
 #include "keys.h"
+#include "log.h"
 #include "server.h"
 #include "validate.h"
 #include "xmalloc.h"
@@ -13,25 +14,28 @@
 struct event_wait {
     struct req *r;
     char event[65];
-    int replies;    /* FCALL and SADD both answered */
-    struct err err; /* the first failure, if any */
-    bool failed;
 };
 
-/* The event.put function and the SADD to the global index are two
- * commands (different cluster slots); the reply waits for both. */
+/* The global index is a command of its own (another cluster slot), sent
+ * just before the function on the same link; only the function's answer
+ * decides the reply, so an error still means the event is unchanged. */
+static void on_indexed(void *priv, const redisReply *reply,
+                       const struct err *err)
+{
+    char *event = priv;
+    if (err)
+        log_warn("event '%s' not added to the event index: %s; a restart "
+                 "finds it after its next event.put",
+                 event, err->msg);
+    free(event);
+}
+
 static void on_event_put(void *priv, const redisReply *reply,
                          const struct err *err)
 {
     struct event_wait *w = priv;
-    if (err && !w->failed) {
-        w->failed = true;
-        w->err = *err;
-    }
-    if (++w->replies < 2)
-        return;
-    if (w->failed) {
-        reply_store_error(w->r, &w->err);
+    if (err) {
+        reply_store_error(w->r, err);
     } else {
         follow_event(srv_global->follow, w->event);
         msgpack_packer *pk = rpc_reply_begin(w->r);
@@ -62,7 +66,7 @@ void h_event_put(struct req *r, const msgpack_object *map,
     cmd_adds(&c, "SADD");
     cmd_adds(&c, KEY_EVENTS);
     cmd_adds(&c, ev.id);
-    cmd_send(&c, srv_global->store, on_event_put, w);
+    cmd_send(&c, srv_global->store, on_indexed, xstrdup(ev.id));
 
     char kev[KEY_MAX], kslots[KEY_MAX], klog[KEY_MAX];
     cmd_init(&c);

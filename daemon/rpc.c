@@ -16,6 +16,7 @@
 #include "xmalloc.h"
 
 #define METHOD_NAME_MAX 64
+#define KIOSK_MAX_REQUEST (64 * 1024)
 
 void mp_pack_strn(msgpack_packer *pk, const char *s, size_t len)
 {
@@ -224,7 +225,9 @@ static void dispatch(struct req *r, const msgpack_object *params,
             return;
         }
         if (c->token_expires && now_unix() >= c->token_expires) {
+            /* Back to unauthenticated, with auth-timeout to auth again. */
             c->role = ROLE_NONE;
+            c->connected_ms = now_us() / 1000;
             rpc_reply_error(r, ERR_UNAUTHORIZED, "token expired");
             return;
         }
@@ -288,6 +291,13 @@ static void dispatch(struct req *r, const msgpack_object *params,
     if (!args_valid_badge(b->via.str.ptr, b->via.str.size)) {
         rpc_reply_error(r, ERR_BAD_REQUEST,
                         "badge: 8-128 printable ASCII characters, no spaces");
+        return;
+    }
+    /* The request is copied while its badge is checked: kiosk calls are
+     * small, so a large one is refused rather than held. */
+    if (len > KIOSK_MAX_REQUEST) {
+        rpc_reply_error(r, ERR_TOO_LARGE, "kiosk calls are limited to %d bytes",
+                        KIOSK_MAX_REQUEST);
         return;
     }
     struct kiosk_call *k = xmalloc(sizeof *k);
@@ -368,7 +378,7 @@ int rpc_handle_frame(struct conn *c, const char *data, size_t len)
     }
     struct method *m =
         namelen <= METHOD_NAME_MAX ? rpc_method_find(name, namelen) : NULL;
-    struct req *r = conn_req_new(c, msgid, m);
+    struct req *r = conn_req_new(c, msgid, m, len);
     if (over_rate(c)) {
         rpc_reply_error(r, ERR_RATE_LIMITED,
                         "over %d requests per second on this connection",

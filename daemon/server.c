@@ -132,6 +132,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 
 /* Quiet this long, a connection gives back its buffers. */
 #define IDLE_BUFFERS_MS 1000
+/* A draining connection whose peer does not read its last replies. */
+#define DRAIN_MAX_MS 10000
 
 /* Closes connections that did not authenticate in time or sat idle, and
  * takes buffer memory back from quiet ones. */
@@ -143,6 +145,8 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     struct conn *next;
     for (struct conn *c = s->conns; c; c = next) {
         next = c->next;
+        if (c->state == CONN_DRAINING && now - c->drain_ms >= DRAIN_MAX_MS)
+            conn_close(c, "drain deadline");
         if (c->state != CONN_OPEN)
             continue;
         if (now - c->last_active_ms >= IDLE_BUFFERS_MS)
@@ -313,15 +317,41 @@ void server_shutdown(struct server *s)
     maybe_finish_shutdown(s);
 }
 
+#define REVOKED_MEMORY_MS 60000
+
+bool server_recently_revoked(const struct server *s, const char *event,
+                             const char *token_id)
+{
+    uint64_t now = now_us() / 1000;
+    size_t n = sizeof s->revoked / sizeof s->revoked[0];
+    for (size_t i = 0; i < n; i++) {
+        const struct revoked_token *t = &s->revoked[i];
+        if (t->at_ms && now - t->at_ms < REVOKED_MEMORY_MS &&
+            strcmp(t->id, token_id) == 0 && strcmp(t->event, event) == 0)
+            return true;
+    }
+    return false;
+}
+
 void server_close_token(struct server *s, const char *event,
                         const char *token_id)
 {
+    struct revoked_token *t = &s->revoked[s->revoked_next];
+    s->revoked_next =
+        (s->revoked_next + 1) % (sizeof s->revoked / sizeof s->revoked[0]);
+    snprintf(t->event, sizeof t->event, "%s", event);
+    snprintf(t->id, sizeof t->id, "%s", token_id);
+    t->at_ms = now_us() / 1000;
     struct conn *next;
     for (struct conn *c = s->conns; c; c = next) {
         next = c->next;
         if (c->state == CONN_OPEN && c->role != ROLE_NONE &&
-            strcmp(c->token_id, token_id) == 0 && strcmp(c->event, event) == 0)
+            strcmp(c->token_id, token_id) == 0 &&
+            strcmp(c->event, event) == 0) {
+            log_info("conn %llu (%s): token %s revoked; closing",
+                     (unsigned long long)c->id, c->peer, token_id);
             conn_drain(c);
+        }
     }
 }
 

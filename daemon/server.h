@@ -29,7 +29,7 @@ struct server {
 
     struct evconnlistener *tcp, *unix_sock; /* RPC listeners, NULL if off */
     struct accept_guard *tcp_guard, *unix_guard; /* pause them on EMFILE */
-    struct event *cron;                     /* timeouts, every 200 ms */
+    struct event *cron;                          /* timeouts, every 200 ms */
     struct event *sig_term, *sig_int;
     struct event *shutdown_deadline;
     struct event *ev_flush;  /* runs the flush list */
@@ -40,6 +40,12 @@ struct server {
     uint64_t next_conn_id;
 
     msgpack_zone zone; /* unpacked request objects, cleared per request */
+
+    struct revoked_token {
+        char event[65], id[33];
+        uint64_t at_ms;
+    } revoked[64];         /* ring of recent revocations */
+    unsigned revoked_next; /* next slot of that ring to fill */
 
     bool ready; /* state rebuilt from the store */
     bool shutting_down;
@@ -67,9 +73,14 @@ void server_conn_freed(struct server *s, struct conn *c);
  * replies that completed meanwhile). */
 void server_queue_flush(struct server *s, struct conn *c);
 
-/* Closes every open connection authenticated with this token. */
+/* Closes every open connection authenticated with this token, and
+ * remembers it for a while (server_recently_revoked). */
 void server_close_token(struct server *s, const char *event,
                         const char *token_id);
+
+/* Whether this token was revoked in the last minute, as seen here. */
+bool server_recently_revoked(const struct server *s, const char *event,
+                             const char *token_id);
 
 void server_free(struct server *s);
 

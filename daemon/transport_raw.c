@@ -56,8 +56,17 @@ static void raw_close(struct conn *c)
         event_free(c->ev_write);
     c->ev_read = c->ev_write = NULL;
     c->want_read = c->want_write = false;
-    if (c->fd >= 0)
+    if (c->fd >= 0) {
+        /* Closing with unread input makes the kernel send a reset, which can
+         * destroy the last reply (an error before a close) in flight: stop
+         * writing, then read away what is already there. */
+        char sink[4096];
+        shutdown(c->fd, SHUT_WR);
+        for (int i = 0;
+             i < 16 && recv(c->fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
+            ;
         close(c->fd);
+    }
     c->fd = -1;
 }
 

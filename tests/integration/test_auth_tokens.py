@@ -129,8 +129,25 @@ def test_token_expiring_while_connected_makes_calls_unauthorized(admin,
         time.sleep(2.2)
         err = expect_error("unauthorized", c.call, "event.get", event=ev)
         assert "expired" in err.message
-        # and the connection is no longer authenticated
+        # and the connection is no longer authenticated, but it stays open
+        # for a new auth
         expect_error("unauthorized", c.call, "event.get", event=ev)
+        time.sleep(0.5)
+        assert c.call("auth", token=shared.daemon.admin_token)["role"] == \
+            "admin"
+        assert c.call("event.get", event=ev)["event"] == ev
+
+
+def test_requests_pipelined_after_a_token_auth_run_as_that_token(admin,
+                                                                 daemon):
+    ev = new_event(admin)
+    tok = make_token(admin, ev, "app")
+    with daemon.client() as c:
+        replies = c.pipeline([("auth", {"token": tok["token"]}),
+                              ("event.get", {"event": ev}),
+                              ("profile.put", profile_doc(ev, uid("p")))])
+        assert [r[2] for r in replies] == [None, None, None], replies
+        assert replies[1][3]["event"] == ev
 
 
 def test_organizer_creates_kiosk_and_app_tokens_of_its_event(admin, daemon):

@@ -553,3 +553,22 @@ def test_event_put_does_not_touch_profiles(admin, ev):
     before = admin.call("profile.get", event=ev, id=pid)
     admin.call("event.put", event_doc(ev, name="Renamed"))
     assert admin.call("profile.get", event=ev, id=pid) == before
+
+
+def test_large_kiosk_call_is_too_large_and_connection_stays(make_stack):
+    """A kiosk call is held while its badge is checked, so one over 64 KiB
+    is refused instead of copied (the default request limit is 1 MiB)."""
+    d = make_stack().daemon
+    with d.admin() as a:
+        ev = new_event(a)
+        viewer = uid("p")
+        a.call("profile.put", profile_doc(ev, viewer, badge="badge-big-1234"))
+        tok = make_token(a, ev, "kiosk")
+    with d.as_token(tok["token"]) as kiosk:
+        err = expect_error("too_large", kiosk.call, "profile.get", event=ev,
+                           id="x" * 70000, viewer=viewer,
+                           badge="badge-big-1234")
+        assert "kiosk" in err.message
+        got = kiosk.call("profile.get", event=ev, id=viewer,
+                         badge="badge-big-1234")
+        assert got["id"] == viewer

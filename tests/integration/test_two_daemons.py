@@ -57,3 +57,33 @@ def test_token_revoked_on_one_daemon_closes_its_connection_on_the_other(
                     assert e.code == "unauthorized"
     finally:
         other.stop()
+
+
+def test_revocation_reaches_every_event_when_many_are_followed(make_stack,
+                                                               tmp_path):
+    """More events than one XREAD takes (500): the follower reads them in
+    turns, so a revocation in any of them still closes its connections."""
+    stack = make_stack()
+    events = [uid("many") for _ in range(520)]
+    with stack.daemon.admin() as a:
+        replies = a.pipeline([("event.put", event_doc(ev)) for ev in events])
+        assert all(r[2] is None for r in replies)
+        picked = events[::26]                  # 20 events spread over all
+        toks = {ev: a.call("token.create", event=ev, role="app")
+                for ev in picked}
+    other = second_daemon(stack, tmp_path)
+    conns = []
+    try:
+        for ev in picked:
+            c = other.client()
+            assert c.call("auth", token=toks[ev]["token"])["role"] == "app"
+            conns.append(c)
+        with stack.daemon.admin() as a:
+            for ev in picked:
+                a.call("token.revoke", event=ev, id=toks[ev]["id"])
+        for c in conns:
+            c.read_until_closed(timeout=5)
+    finally:
+        for c in conns:
+            c.close()
+        other.stop()

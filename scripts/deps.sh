@@ -5,7 +5,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-list="$here/packages.txt"
+# DEPS_LIST lets the tests check this script against a list of their own.
+list=${DEPS_LIST:-"$here/packages.txt"}
 
 # Strip comments and blanks; one package name per line remains.
 packages=$(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$list" | grep -v '^$' || true)

@@ -7,6 +7,7 @@
 #   EXPOMATCH_REDIS   host:port of an existing Redis to use instead
 #   EXPOMATCH_PORT    RPC port (default 7411)
 #   EXPOMATCH_HTTP_PORT  HTTP side port (default 7412)
+#   EXPOMATCH_VAR     state directory (default var/ in this checkout)
 # shellcheck disable=SC2317 # functions run from traps look unreachable
 set -eu
 
@@ -17,7 +18,7 @@ redis_port=${REDIS_PORT:-7479}
 rpc_port=${EXPOMATCH_PORT:-7411}
 http_port=${EXPOMATCH_HTTP_PORT:-7412}
 py=/usr/bin/python3
-var=$root/var
+var=${EXPOMATCH_VAR:-$root/var}
 
 redis_pid=
 daemon_pid=

@@ -23,7 +23,4 @@ int arg_ids(struct req *r, const char *names, const msgpack_object *o1,
 /* Replies {key: true}. */
 void reply_flag(struct req *r, const char *key);
 
-/* Replies with the store's error, or internal for an unexpected reply. */
-void reply_store_error(struct req *r, const struct err *err);
-
 #endif

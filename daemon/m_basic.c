@@ -45,11 +45,6 @@ void reply_flag(struct req *r, const char *key)
     rpc_reply_end(r);
 }
 
-void reply_store_error(struct req *r, const struct err *err)
-{
-    rpc_reply_err(r, err);
-}
-
 void h_ping(struct req *r, const msgpack_object *map,
             const msgpack_object **args)
 {
@@ -116,7 +111,7 @@ static void on_token(void *priv, const redisReply *reply, const struct err *err)
      * this callback has set the outcome; the reply below frees r. */
     conn_resume_input(r->conn);
     if (err) {
-        reply_store_error(r, err);
+        rpc_reply_err(r, err);
         goto out;
     }
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {

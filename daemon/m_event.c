@@ -35,7 +35,7 @@ static void on_event_put(void *priv, const redisReply *reply,
 {
     struct event_wait *w = priv;
     if (err) {
-        reply_store_error(w->r, err);
+        rpc_reply_err(w->r, err);
     } else {
         follow_event(srv_global->follow, w->event);
         msgpack_packer *pk = rpc_reply_begin(w->r);
@@ -91,7 +91,7 @@ static void on_event_get(void *priv, const redisReply *reply,
 {
     struct req *r = priv;
     if (err) {
-        reply_store_error(r, err);
+        rpc_reply_err(r, err);
         return;
     }
     if (reply->type == REDIS_REPLY_NIL) {

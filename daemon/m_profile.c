@@ -55,7 +55,7 @@ static void on_put(void *priv, const redisReply *reply, const struct err *err)
 {
     struct profile_wait *w = priv;
     if (err) {
-        reply_store_error(w->r, err);
+        rpc_reply_err(w->r, err);
     } else if (reply->type != REDIS_REPLY_INTEGER) {
         rpc_reply_error(w->r, ERR_INTERNAL, "unexpected profile.put reply");
     } else {
@@ -132,7 +132,7 @@ static void on_get(void *priv, const redisReply *reply, const struct err *err)
     struct profile_wait *w = priv;
     struct req *r = w->r;
     if (err) {
-        reply_store_error(r, err);
+        rpc_reply_err(r, err);
         goto out;
     }
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
@@ -199,7 +199,7 @@ static void on_list(void *priv, const redisReply *reply, const struct err *err)
 {
     struct req *r = priv;
     if (err) {
-        reply_store_error(r, err);
+        rpc_reply_err(r, err);
         return;
     }
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
@@ -268,7 +268,7 @@ static void on_delete(void *priv, const redisReply *reply,
 {
     struct req *r = priv;
     if (err) {
-        reply_store_error(r, err);
+        rpc_reply_err(r, err);
         return;
     }
     reply_flag(r, "deleted");

@@ -24,7 +24,7 @@ static void on_created(void *priv, const redisReply *reply,
 {
     struct token_wait *w = priv;
     if (err) {
-        reply_store_error(w->r, err);
+        rpc_reply_err(w->r, err);
     } else {
         msgpack_packer *pk = rpc_reply_begin(w->r);
         msgpack_pack_map(pk, 2);
@@ -109,7 +109,7 @@ static void on_revoked(void *priv, const redisReply *reply,
 {
     struct token_wait *w = priv;
     if (err) {
-        reply_store_error(w->r, err);
+        rpc_reply_err(w->r, err);
     } else {
         /* Connections on this daemon that use the token go now. */
         server_close_token(srv_global, w->event, w->id);

@@ -333,6 +333,22 @@ void conn_release_idle_buffers(struct conn *c)
     buf_shrink(&c->out, IDLE_KEEP);
 }
 
+void conn_finish_and_drain(struct conn *c)
+{
+    /* Requests already received are in flight too: handle the complete
+     * ones left in the buffer (past a capped batch), then drain. */
+    size_t before;
+    conn_hold(c);
+    do {
+        before = buf_pending(&c->in);
+        if (c->state != CONN_OPEN || c->blocked || c->input_paused)
+            break;
+        conn_process(c);
+    } while (c->state == CONN_OPEN && buf_pending(&c->in) < before);
+    conn_drain(c);
+    conn_release(c);
+}
+
 void conn_drain(struct conn *c)
 {
     if (c->state != CONN_OPEN)

@@ -110,6 +110,10 @@ void conn_release_idle_buffers(struct conn *c);
 /* Stops reading; closes once the replies already owed are written. */
 void conn_drain(struct conn *c);
 
+/* For shutdown: first handles the complete requests already received,
+ * then drains. */
+void conn_finish_and_drain(struct conn *c);
+
 /* Closes now, discarding pending output; freed once no request holds it. */
 void conn_close(struct conn *c, const char *why);
 

@@ -308,7 +308,7 @@ void server_shutdown(struct server *s)
     struct conn *next;
     for (struct conn *c = s->conns; c; c = next) {
         next = c->next;
-        conn_drain(c);
+        conn_finish_and_drain(c);
     }
     s->shutdown_deadline = evtimer_new(s->base, on_shutdown_deadline, s);
     struct timeval tv = {s->cfg->shutdown_timeout_ms / 1000,

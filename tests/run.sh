@@ -94,7 +94,7 @@ else
     rc=0
     # No cache dir in the work tree; the daemon and redis logs of a failed
     # test are the tests' own business.
-    { bounded "${INTEGRATION_TIMEOUT:-2400}" "$py" -m pytest -q -p no:cacheprovider tests/integration </dev/null ||
+    { bounded "${INTEGRATION_TIMEOUT:-2400}" "$py" -m pytest -q -p no:cacheprovider tests/integration tests/bench </dev/null ||
         echo "$?" >"$tmp/it.rc"; } | tee "$tmp/it.out"
     [ -f "$tmp/it.rc" ] && rc=$(cat "$tmp/it.rc")
 fi

@@ -69,10 +69,7 @@ static void on_badge(void *priv, const redisReply *reply, const struct err *err)
     }
     char kfail[KEY_MAX], klock[KEY_MAX];
     struct cmd c;
-    cmd_init(&c);
-    cmd_adds(&c, "FCALL");
-    cmd_adds(&c, "em_badge_fail");
-    cmd_adds(&c, "2");
+    cmd_fcall(&c, "em_badge_fail", 2);
     cmd_adds(&c, key_fmt(kfail, w->event, "bf", w->participant));
     cmd_adds(&c, key_fmt(klock, w->event, "bl", w->participant));
     cmd_addi(&c, BADGE_MAX_FAILURES);
@@ -95,10 +92,7 @@ void badge_check(struct req *r, const char *event, const char *participant,
     w->free_arg = free_arg;
     char kp[KEY_MAX], klock[KEY_MAX];
     struct cmd c;
-    cmd_init(&c);
-    cmd_adds(&c, "FCALL");
-    cmd_adds(&c, "em_badge_get");
-    cmd_adds(&c, "2");
+    cmd_fcall(&c, "em_badge_get", 2);
     cmd_adds(&c, key_fmt(kp, event, "p", participant));
     cmd_adds(&c, key_fmt(klock, event, "bl", participant));
     cmd_send(&c, srv_global->store, on_badge, w);

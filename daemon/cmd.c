@@ -37,6 +37,14 @@ void cmd_addi(struct cmd *c, int64_t v)
     cmd_add(c, p, (size_t)n);
 }
 
+void cmd_fcall(struct cmd *c, const char *name, int nkeys)
+{
+    cmd_init(c);
+    cmd_adds(c, "FCALL");
+    cmd_adds(c, name);
+    cmd_addi(c, nkeys);
+}
+
 void cmd_send(struct cmd *c, struct store *st, store_cb *cb, void *priv)
 {
     store_commandv(st, c->argc, c->argv, c->len, cb, priv);

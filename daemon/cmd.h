@@ -23,6 +23,9 @@ void cmd_init(struct cmd *c);
 void cmd_add(struct cmd *c, const char *s, size_t len);
 void cmd_adds(struct cmd *c, const char *s); /* NUL-terminated */
 void cmd_addi(struct cmd *c, int64_t v);
+/* Starts "FCALL name nkeys": a call of the expomatch function library. */
+void cmd_fcall(struct cmd *c, const char *name, int nkeys);
+
 void cmd_send(struct cmd *c, struct store *st, store_cb *cb, void *priv);
 
 #endif

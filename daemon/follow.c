@@ -34,9 +34,8 @@ struct follow {
     void *priv;
     struct followed *ev;
     size_t nev, cap;
-    bool busy;   /* a command is in flight */
-    size_t turn; /* first stream of the next window */
-    bool up;
+    bool busy;         /* a command is in flight */
+    size_t turn;       /* first stream of the next window */
     int64_t refreshed; /* when em:events was last read */
 };
 
@@ -250,7 +249,6 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 static void on_link(void *priv, bool up)
 {
     struct follow *f = priv;
-    f->up = up;
     if (up)
         round_start(f);
 }

@@ -9,10 +9,6 @@ method_fn h_token_create, h_token_revoke;
 method_fn h_event_put, h_event_get;
 method_fn h_profile_put, h_profile_get, h_profile_list, h_profile_delete;
 
-/* Shared by handlers: a str argument copied into a NUL-terminated buffer
- * (args_parse has checked its type and UTF-8). */
-void arg_copy(const msgpack_object *o, char *out, size_t size);
-
 /* Copies id arguments (str, 1-64 of A-Za-z0-9_.-) into NUL-terminated
  * buffers; on a bad one replies bad_request naming it and returns -1.
  * The list is pairs of (object, out buffer of 65), fields named in order

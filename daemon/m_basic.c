@@ -11,16 +11,6 @@
 #include "server.h"
 #include "xmalloc.h"
 
-void arg_copy(const msgpack_object *o, char *out, size_t size)
-{
-    size_t n = 0;
-    if (o && o->type == MSGPACK_OBJECT_STR) {
-        n = o->via.str.size < size - 1 ? o->via.str.size : size - 1;
-        memcpy(out, o->via.str.ptr, n);
-    }
-    out[n] = '\0';
-}
-
 int arg_ids(struct req *r, const char *names, const msgpack_object *o1,
             char *out1, const msgpack_object *o2, char *out2)
 {
@@ -65,17 +55,6 @@ void h_server_info(struct req *r, const msgpack_object *map,
     mp_pack_cstr(pk, "protocol");
     msgpack_pack_int(pk, 1);
     rpc_reply_end(r);
-}
-
-static enum role role_parse(const char *s, size_t n)
-{
-    if (n == 9 && memcmp(s, "organizer", 9) == 0)
-        return ROLE_ORGANIZER;
-    if (n == 5 && memcmp(s, "kiosk", 5) == 0)
-        return ROLE_KIOSK;
-    if (n == 3 && memcmp(s, "app", 3) == 0)
-        return ROLE_APP;
-    return ROLE_NONE;
 }
 
 static void reply_auth(struct req *r, const char *role, const char *event)
@@ -149,11 +128,7 @@ static void on_token(void *priv, const redisReply *reply, const struct err *err)
     snprintf(c->event, sizeof c->event, "%s", w->event);
     snprintf(c->token_id, sizeof c->token_id, "%s", w->id);
     c->token_expires = exp;
-    reply_auth(r,
-               ro == ROLE_ORGANIZER ? "organizer"
-               : ro == ROLE_KIOSK   ? "kiosk"
-                                    : "app",
-               w->event);
+    reply_auth(r, role_name(ro), w->event);
 out:
     free(w);
 }

@@ -69,10 +69,7 @@ void h_event_put(struct req *r, const msgpack_object *map,
     cmd_send(&c, srv_global->store, on_indexed, xstrdup(ev.id));
 
     char kev[KEY_MAX], kslots[KEY_MAX], klog[KEY_MAX];
-    cmd_init(&c);
-    cmd_adds(&c, "FCALL");
-    cmd_adds(&c, "em_event_put");
-    cmd_adds(&c, "3");
+    cmd_fcall(&c, "em_event_put", 3);
     cmd_adds(&c, key_fmt(kev, ev.id, "event", NULL));
     cmd_adds(&c, key_fmt(kslots, ev.id, "slots", NULL));
     cmd_adds(&c, key_fmt(klog, ev.id, "log", NULL));

@@ -94,10 +94,7 @@ void h_profile_put(struct req *r, const msgpack_object *map,
     char kev[KEY_MAX], kslots[KEY_MAX], kp[KEY_MAX], kids[KEY_MAX],
         klog[KEY_MAX];
     struct cmd *c = xmalloc(sizeof *c);
-    cmd_init(c);
-    cmd_adds(c, "FCALL");
-    cmd_adds(c, "em_profile_put");
-    cmd_adds(c, "5");
+    cmd_fcall(c, "em_profile_put", 5);
     cmd_adds(c, key_fmt(kev, p.event, "event", NULL));
     cmd_adds(c, key_fmt(kslots, p.event, "slots", NULL));
     cmd_adds(c, key_fmt(kp, p.event, "p", p.id));
@@ -251,10 +248,7 @@ void h_profile_list(struct req *r, const msgpack_object *map,
     }
     char kids[KEY_MAX], prefix[KEY_MAX];
     struct cmd c;
-    cmd_init(&c);
-    cmd_adds(&c, "FCALL");
-    cmd_adds(&c, "em_profile_list");
-    cmd_adds(&c, "1");
+    cmd_fcall(&c, "em_profile_list", 1);
     cmd_adds(&c, key_fmt(kids, event, "ids", NULL));
     snprintf(prefix, sizeof prefix, "em:{%s}:p:", event);
     cmd_adds(&c, prefix);
@@ -283,10 +277,7 @@ void h_profile_delete(struct req *r, const msgpack_object *map,
         return;
     char kp[KEY_MAX], kids[KEY_MAX], klog[KEY_MAX], kbf[KEY_MAX], kbl[KEY_MAX];
     struct cmd c;
-    cmd_init(&c);
-    cmd_adds(&c, "FCALL");
-    cmd_adds(&c, "em_profile_delete");
-    cmd_adds(&c, "5");
+    cmd_fcall(&c, "em_profile_delete", 5);
     cmd_adds(&c, key_fmt(kp, event, "p", id));
     cmd_adds(&c, key_fmt(kids, event, "ids", NULL));
     cmd_adds(&c, key_fmt(klog, event, "log", NULL));

@@ -42,15 +42,12 @@ static void on_created(void *priv, const redisReply *reply,
 void h_token_create(struct req *r, const msgpack_object *map,
                     const msgpack_object **args)
 {
-    char event[65], role[16];
+    char event[65];
     if (arg_ids(r, "event", args[0], event, NULL, NULL) < 0)
         return;
-    arg_copy(args[1], role, sizeof role);
-    /* Exact text: no embedded NUL or longer string may pass as a role. */
-    if (strlen(role) != args[1]->via.str.size)
-        role[0] = '\0';
-    bool staff = strcmp(role, "kiosk") == 0 || strcmp(role, "app") == 0;
-    if (!staff && strcmp(role, "organizer") != 0) {
+    enum role role = role_parse(args[1]->via.str.ptr, args[1]->via.str.size);
+    bool staff = role == ROLE_KIOSK || role == ROLE_APP;
+    if (role == ROLE_NONE) {
         rpc_reply_error(r, ERR_BAD_REQUEST,
                         "role: must be organizer, kiosk or app");
         return;
@@ -87,15 +84,12 @@ void h_token_create(struct req *r, const msgpack_object *map,
     int64_t now = now_unix();
     char kev[KEY_MAX], ktok[KEY_MAX], klog[KEY_MAX];
     struct cmd c;
-    cmd_init(&c);
-    cmd_adds(&c, "FCALL");
-    cmd_adds(&c, "em_token_create");
-    cmd_adds(&c, "3");
+    cmd_fcall(&c, "em_token_create", 3);
     cmd_adds(&c, key_fmt(kev, event, "event", NULL));
     cmd_adds(&c, key_fmt(ktok, event, "tok", w->id));
     cmd_adds(&c, key_fmt(klog, event, "log", NULL));
     cmd_adds(&c, w->id);
-    cmd_adds(&c, role);
+    cmd_adds(&c, role_name(role));
     cmd_adds(&c, digest);
     cmd_addi(&c, ttl ? now + ttl * 3600 : 0);
     cmd_addi(&c, now);
@@ -145,10 +139,7 @@ void h_token_revoke(struct req *r, const msgpack_object *map,
     memcpy(w->id, id, TOKEN_ID_HEX + 1); /* checked: 16 hex digits */
     char ktok[KEY_MAX], klog[KEY_MAX];
     struct cmd c;
-    cmd_init(&c);
-    cmd_adds(&c, "FCALL");
-    cmd_adds(&c, "em_token_revoke");
-    cmd_adds(&c, "2");
+    cmd_fcall(&c, "em_token_revoke", 2);
     cmd_adds(&c, key_fmt(ktok, event, "tok", id));
     cmd_adds(&c, key_fmt(klog, event, "log", NULL));
     cmd_adds(&c, id);

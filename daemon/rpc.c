@@ -129,7 +129,7 @@ static bool over_rate(struct conn *c)
     return ++c->rate_count > (unsigned)limit;
 }
 
-static const char *role_name(enum role r)
+const char *role_name(enum role r)
 {
     switch (r) {
     case ROLE_ADMIN: return "admin";
@@ -138,6 +138,17 @@ static const char *role_name(enum role r)
     case ROLE_APP: return "app";
     default: return "none";
     }
+}
+
+enum role role_parse(const char *s, size_t n)
+{
+    static const enum role roles[] = {ROLE_ORGANIZER, ROLE_KIOSK, ROLE_APP};
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+        const char *name = role_name(roles[i]);
+        if (strlen(name) == n && memcmp(name, s, n) == 0)
+            return roles[i];
+    }
+    return ROLE_NONE;
 }
 
 /* Copies a str argument known to be a valid id (args_parse checked type). */

@@ -53,6 +53,12 @@ void rpc_init(void);
  * the connection must be closed (an error reply has been queued). */
 int rpc_handle_frame(struct conn *c, const char *data, size_t len);
 
+/* A role's wire name ("organizer"...), and back: the exact text of a
+ * token role (not admin, which is never a token's role); ROLE_NONE for
+ * anything else, an embedded NUL or extra characters included. */
+const char *role_name(enum role r);
+enum role role_parse(const char *s, size_t n);
+
 /* Looks a method up by name; NULL if unknown. */
 struct method *rpc_method_find(const char *name, size_t len);
 

@@ -151,16 +151,6 @@ enum role role_parse(const char *s, size_t n)
     return ROLE_NONE;
 }
 
-/* Copies a str argument known to be a valid id (args_parse checked type). */
-static bool copy_str(const msgpack_object *o, char *out, size_t size)
-{
-    if (o == NULL || o->type != MSGPACK_OBJECT_STR || o->via.str.size >= size)
-        return false;
-    memcpy(out, o->via.str.ptr, o->via.str.size);
-    out[o->via.str.size] = '\0';
-    return true;
-}
-
 static int arg_index(const struct method *m, const char *name)
 {
     for (size_t i = 0; i < m->nargs; i++)
@@ -262,9 +252,8 @@ static void dispatch(struct req *r, const msgpack_object *params,
     }
     char event[65];
     int ei = arg_index(m, "event");
-    if (ei < 0 || !copy_str(found[ei], event, sizeof event) ||
-        !args_valid_id(event, strlen(event))) {
-        rpc_reply_error(r, ERR_BAD_REQUEST, "event: 1-64 of A-Za-z0-9_.-");
+    if (args_get_id(ei < 0 ? NULL : found[ei], "event", event, &err) < 0) {
+        rpc_reply_err(r, &err);
         return;
     }
     if (strcmp(event, c->event) != 0) {
@@ -284,18 +273,18 @@ static void dispatch(struct req *r, const msgpack_object *params,
                         "participant's badge)");
         return;
     }
-    char actor[65] = "";
-    for (int i = 0; i < 2 && m->actor[i] && actor[0] == '\0'; i++) {
-        int ai = arg_index(m, m->actor[i]);
-        if (ai >= 0 && found[ai] && !copy_str(found[ai], actor, sizeof actor)) {
-            rpc_reply_error(r, ERR_BAD_REQUEST, "%s: 1-64 of A-Za-z0-9_.-",
-                            m->actor[i]);
-            return;
-        }
+    /* The acting participant: the first of the method's actor arguments
+     * that is present (viewer, else id). */
+    int ai = -1;
+    for (int i = 0; i < 2 && m->actor[i] && ai < 0; i++) {
+        ai = arg_index(m, m->actor[i]);
+        if (ai >= 0 && found[ai] == NULL)
+            ai = -1;
     }
-    if (!args_valid_id(actor, strlen(actor))) {
-        rpc_reply_error(r, ERR_BAD_REQUEST, "%s: 1-64 of A-Za-z0-9_.-",
-                        m->actor[0]);
+    char actor[65];
+    if (args_get_id(ai < 0 ? NULL : found[ai],
+                    ai < 0 ? m->actor[0] : m->args[ai].name, actor, &err) < 0) {
+        rpc_reply_err(r, &err);
         return;
     }
     const msgpack_object *b = found[bi];

@@ -359,6 +359,26 @@ void conn_drain(struct conn *c)
     flush_done(c);
 }
 
+/* Releases the finished requests at the head of the queue, in order,
+ * moving their replies to the output buffer unless the connection is
+ * closed; a finished request behind an unfinished one waits its turn. */
+static void pop_done(struct conn *c)
+{
+    while (c->head && c->head->done) {
+        struct req *h = c->head;
+        c->head = h->next;
+        if (c->head == NULL)
+            c->tail = NULL;
+        c->inflight--;
+        c->inflight_bytes -= h->bytes;
+        if (!h->direct && c->state != CONN_CLOSED)
+            buf_append(&c->out, h->sbuf.data, h->sbuf.size);
+        msgpack_sbuffer_destroy(&h->sbuf);
+        free(h);
+        c->refs--;
+    }
+}
+
 void conn_close(struct conn *c, const char *why)
 {
     if (c->state == CONN_CLOSED)
@@ -372,17 +392,7 @@ void conn_close(struct conn *c, const char *why)
      * still read its arguments from it. */
     buf_free(&c->out);
     /* Replies already complete can go; the rest finish and are dropped. */
-    while (c->head && c->head->done) {
-        struct req *r = c->head;
-        c->head = r->next;
-        c->inflight--;
-        c->inflight_bytes -= r->bytes;
-        msgpack_sbuffer_destroy(&r->sbuf);
-        free(r);
-        c->refs--;
-    }
-    if (c->head == NULL)
-        c->tail = NULL;
+    pop_done(c);
     if (c->refs == 0 && !c->flush_queued)
         conn_free(c);
 }
@@ -451,19 +461,7 @@ void conn_req_done(struct req *r)
         r->priv_free(r->priv);
     r->priv = NULL;
     r->priv_free = NULL;
-    while (c->head && c->head->done) {
-        struct req *h = c->head;
-        c->head = h->next;
-        if (c->head == NULL)
-            c->tail = NULL;
-        c->inflight--;
-        c->inflight_bytes -= h->bytes;
-        if (!h->direct && c->state != CONN_CLOSED)
-            buf_append(&c->out, h->sbuf.data, h->sbuf.size);
-        msgpack_sbuffer_destroy(&h->sbuf);
-        free(h);
-        c->refs--;
-    }
+    pop_done(c);
     if (c->state == CONN_CLOSED) {
         if (c->refs == 0 && !c->flush_queued)
             conn_free(c);

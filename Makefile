@@ -35,7 +35,8 @@ PROTO_SRC := $(wildcard proto/*.c)
 PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/%.o)
 CLIENT_COMMON_SRC := $(filter-out clients/cli.c clients/loadgen.c,$(wildcard clients/*.c))
 
-BINS := $(BIN)/expomatchd $(BIN)/expomatch-cli $(BIN)/expomatch-bench
+BINS := $(BIN)/expomatchd $(BIN)/expomatch-cli $(BIN)/expomatch-bench \
+	$(BIN)/expomatch-evalmatch
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -76,6 +77,10 @@ $(BIN)/expomatch-cli: $(BUILD)/clients/cli.o $(BUILD)/daemon/xmalloc.o $(BUILD)/
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/expomatch-bench: $(BUILD)/tests/bench/rpcbench.o $(BUILD)/daemon/xmalloc.o $(BUILD)/libproto.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/expomatch-evalmatch: $(BUILD)/tests/bench/evalmatch.o $(DAEMON_OBJ) $(BUILD)/libproto.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

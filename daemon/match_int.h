@@ -1,0 +1,218 @@
+/* match_int.h: the matching engine's internal structures, shared by the
+ * match_*.c files only. The public interface is match.h. */
+#ifndef EM_MATCH_INT_H
+#define EM_MATCH_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dict.h"
+#include "match.h"
+
+/* Weights are fixed point: W_ONE is 1.0. Sums of integers do not depend
+ * on the order they are added in, so a score is bit-for-bit the same
+ * whatever order features were interned in (after a restart, on another
+ * daemon). */
+#define W_ONE 1000000u
+
+enum side { SIDE_BUYER = 1, SIDE_SELLER = 2, SIDE_BOTH = 3 };
+enum firm_size { SIZE_NONE, SIZE_MICRO, SIZE_SMALL, SIZE_MEDIUM, SIZE_LARGE };
+
+/* One feature of one need item of a profile. */
+struct need_feat {
+    uint32_t fid;
+    uint16_t item; /* which need item */
+    uint8_t kind;  /* tokens: enum token_kind; codes: unused */
+    uint32_t w;    /* share of the item (W_ONE = all of it), before rarity */
+};
+
+/* A participant as the matcher sees it: features, not the profile. */
+struct mprof {
+    char *id;
+    char *company;
+    uint32_t idx; /* slot in the event's profile table */
+    long long version;
+    uint8_t side;     /* enum side */
+    uint8_t size;     /* enum firm_size */
+    uint8_t coop;     /* bit per cooperation type (match_profile.c) */
+    bool all_slots;   /* free in every slot of the event */
+    uint16_t country; /* code_index() of its ISO 3166 code */
+    uint16_t nneed_items;
+    uint32_t nneed, noffer, nsector;
+    struct need_feat *need;  /* sorted by fid */
+    uint32_t *offer;         /* distinct fids, sorted */
+    uint8_t *offer_kind;     /* per offer fid: bit (1 << token_kind) seen */
+    uint32_t *sector;        /* distinct ISIC fids, sorted */
+    uint16_t *lang, *market; /* code_index() values, sorted */
+    uint16_t nlang, nmarket;
+    uint16_t nslot_words;
+    uint64_t *slots;          /* bit per permanent slot index (struct mevent) */
+    int32_t max_meetings;     /* -1: not given */
+    uint32_t pending, booked; /* load, for congestion (match_set_load) */
+    float cong;               /* congestion factor in (0, 1] */
+    struct active *active;    /* its kept top list, or NULL */
+};
+
+/* A posting list: the profiles (by idx) holding one feature in one role.
+ * `w` (needs lists only) holds that profile's UB weight for the feature. */
+struct posting {
+    uint32_t *idx;
+    float *w;
+    uint32_t n, cap;
+};
+
+enum role_list { RL_OFFER, RL_NEED, RL_SECTOR, RL__COUNT };
+
+/* Lists are split by the side of the profiles in them, so that a buyer's
+ * query walks only sellers and those on both sides. */
+struct mindex {
+    struct posting *pl[RL__COUNT][3]; /* [role][side - 1][fid] */
+    uint32_t cap;                     /* fids allocated */
+};
+
+struct top_entry {
+    uint32_t idx;
+    double score;
+};
+
+/* A kept top list, for participants watched here (subscribers) or asked
+ * recently: updated incrementally so that entries can be notified. */
+struct active {
+    struct mprof *p;
+    struct mevent *ev;
+    struct top_entry top[MATCH_KEEP];
+    unsigned n;
+    unsigned watchers; /* participant topics subscribed on this daemon */
+    uint64_t asked_ms; /* last match.top or unsubscribe */
+    uint32_t mark;     /* de-duplicates it within one update */
+    struct active *lru_prev, *lru_next; /* most recently used first */
+};
+
+/* The facts of a profile that bound its score cheaply, kept densely by
+ * idx so that pruning reads no profile. */
+struct pinfo {
+    uint64_t lbloom; /* lang_bloom() of its languages */
+    float cong;      /* congestion factor */
+    uint16_t country;
+    uint8_t side, size, coop;
+};
+
+struct interp {
+    uint16_t *lang;
+    uint16_t nlang;
+};
+
+/* What a query has added up for one candidate (one cache line holds 4). */
+struct acc {
+    uint32_t stamp; /* the query it belongs to */
+    float need;     /* bound of the asker's need fit */
+    float offer;    /* bound of the candidate's need fit */
+    float sector;   /* sector levels shared */
+};
+
+/* Per-query scratch, sized to the profile table. */
+struct scratch {
+    struct acc *acc;
+    uint32_t *touched;
+    uint32_t cap, ntouched, epoch;
+};
+
+struct mevent {
+    char id[65];
+    struct dict dict;
+    struct mindex index;  /* all profiles */
+    struct mindex aindex; /* profiles with an active list only */
+    struct mprof **prof;  /* by idx; NULL where free */
+    struct pinfo *info;   /* by idx */
+    uint32_t nprof_slots, cap;
+    uint32_t *free_idx;
+    uint32_t nfree;
+    uint32_t nprofiles;
+    /* id -> idx hash (open addressing over idx+1, 0 = empty) */
+    uint32_t *byid;
+    uint32_t byid_cap;
+    /* Slot ids ever seen get a permanent index; `cur` marks those the
+     * event has now. */
+    char **slot_names;
+    uint32_t nslot_names, slot_names_cap;
+    uint64_t *cur;
+    uint16_t ncur_words;
+    uint32_t ncur;
+    struct interp *interp;
+    uint32_t ninterp;
+    /* watch counts of participants without a profile here yet */
+    struct pending_watch {
+        char id[65];
+        unsigned n;
+    } * pwatch;
+    uint32_t npwatch;
+    struct scratch sc;
+    struct mevent *next;
+};
+
+/* Index of a two-letter ISO code ("TH", "th") in 0..675. */
+static inline uint16_t code_index(const char *s)
+{
+    unsigned a = (unsigned char)(s[0] | 0x20) - 'a';
+    unsigned b = (unsigned char)(s[1] | 0x20) - 'a';
+    return (uint16_t)((a % 26) * 26 + (b % 26));
+}
+
+/* match_profile.c: builds a profile from its stored MessagePack map. */
+struct mprof *mprof_parse(struct mevent *ev, const char *id, long long version,
+                          const char *data, size_t len, struct err *err);
+void mprof_free(struct mevent *ev, struct mprof *p);
+/* Interns a slot id, returning its permanent index. */
+uint32_t mevent_slot_index(struct mevent *ev, const char *name);
+/* The name of cooperation bit i ("trade"...). */
+const char *match_coop_name(unsigned i);
+/* Recomputes p->cong from its load and capacity. */
+void mprof_update_congestion(const struct mevent *ev, struct mprof *p);
+
+/* match_index.c: posting lists. */
+void mindex_init(struct mindex *x);
+void mindex_free(struct mindex *x);
+void mindex_add(struct mindex *x, const struct mevent *ev,
+                const struct mprof *p);
+void mindex_remove(struct mindex *x, const struct mprof *p);
+static inline const struct posting *
+mindex_get(const struct mindex *x, enum role_list r, int side, uint32_t fid)
+{
+    return fid < x->cap ? &x->pl[r][side - 1][fid] : NULL;
+}
+
+/* match_score.c: the exact score of b as a match for a, 0 when they do
+ * not match; fills why when not NULL. */
+double score_pair(const struct mevent *ev, const struct mprof *a,
+                  const struct mprof *b, struct match_why *why);
+/* Rarity of a token in (0, 1] fixed point: rare words weigh more. */
+uint32_t score_rarity(const struct mevent *ev, uint32_t fid);
+/* Whether two sides may match at all. */
+static inline bool sides_match(const struct mprof *a, const struct mprof *b)
+{
+    return a != b && (a->side | b->side) == SIDE_BOTH;
+}
+/* The most a pair can score, from upper bounds of both need fits and the
+ * sector share plus b's compact facts; used to prune (match_query.c).
+ * a_markets: a bit per code_index() of a's markets. */
+double score_bound(const struct mevent *ev, const struct mprof *a,
+                   const uint64_t *a_markets, const struct pinfo *b,
+                   double need_a, double need_b, double sector);
+/* A 64-bit summary of a language list: no common bit, no common language. */
+uint64_t lang_bloom(const uint16_t *lang, uint16_t n);
+
+/* match_query.c: the best k matches of a, best first. */
+size_t query_top(struct mevent *ev, const struct mprof *a, size_t k,
+                 struct top_entry *out);
+/* The profiles with a kept list that share a feature with p in opposite
+ * roles (whose list p may enter or leave), each once, p excluded: a new
+ * array of idx (caller frees) and its length in *n. */
+uint32_t *query_active_near(struct mevent *ev, const struct mprof *p,
+                            uint32_t *n);
+
+/* Compares (score desc, id asc): negative when x ranks before y. */
+int top_cmp(const struct mevent *ev, const struct top_entry *x,
+            const struct top_entry *y);
+
+#endif

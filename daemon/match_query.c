@@ -1,0 +1,314 @@
+/* match_query.c: the top-k matches of one participant. Candidates come
+ * only from posting lists of the opposite roles (what it needs against
+ * what others offer, what it offers against what others need, its
+ * sectors). Walking them adds up, per candidate, an upper bound of each
+ * part of the score; candidates are then scored exactly in order of that
+ * bound, stopping once no bound can beat the k-th score found. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "match_int.h"
+#include "xmalloc.h"
+
+static const float isic_step_f[5] = {0, 0.15f, 0.25f, 0.30f, 0.30f};
+
+int top_cmp(const struct mevent *ev, const struct top_entry *x,
+            const struct top_entry *y)
+{
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return strcmp(ev->prof[x->idx]->id, ev->prof[y->idx]->id);
+}
+
+static void scratch_fit(struct mevent *ev)
+{
+    struct scratch *s = &ev->sc;
+    if (s->cap >= ev->nprof_slots)
+        return;
+    uint32_t cap = ev->cap;
+    s->acc = xrealloc(s->acc, cap * sizeof *s->acc);
+    memset(s->acc + s->cap, 0, (cap - s->cap) * sizeof *s->acc);
+    s->touched = xrealloc(s->touched, cap * sizeof *s->touched);
+    s->cap = cap;
+}
+
+/* A new query: every stamp from earlier ones becomes stale. */
+static void scratch_begin(struct mevent *ev)
+{
+    scratch_fit(ev);
+    struct scratch *s = &ev->sc;
+    s->ntouched = 0;
+    if (++s->epoch == 0) {
+        for (uint32_t i = 0; i < s->cap; i++)
+            s->acc[i].stamp = 0;
+        s->epoch = 1;
+    }
+}
+
+static inline struct acc *touch(struct scratch *s, uint32_t idx)
+{
+    struct acc *c = &s->acc[idx];
+    if (c->stamp != s->epoch) {
+        *c = (struct acc){s->epoch, 0, 0, 0};
+        s->touched[s->ntouched++] = idx;
+    }
+    return c;
+}
+
+/* The sides a profile of `side` may match (posting list index). */
+static bool side_ok(int side, int other)
+{
+    return (side | other) == SIDE_BOTH;
+}
+
+/* Chapters, sections and divisions: features so common that walking their
+ * lists costs more than it tells; they are walked only when the bar is
+ * low enough for a pair linked by nothing more specific to clear it. */
+static bool is_broad(const struct dict_entry *e)
+{
+    return (e->kind == FEAT_HS && e->level == 1) ||
+           (e->kind == FEAT_ISIC && e->level <= 2);
+}
+
+/* What broad features can add at most to each accumulator. */
+struct broad_max {
+    float need, offer, sector;
+};
+
+/* Walks the posting lists in `x` of a's features, the broad ones or the
+ * others, filling the scratch; returns what the broad ones may add. */
+static struct broad_max accumulate(struct mevent *ev, const struct mindex *x,
+                                   const struct mprof *a, bool broad)
+{
+    struct scratch *s = &ev->sc;
+    struct broad_max bm = {0, 0, 0};
+    for (uint32_t i = 0; i < a->nneed;) {
+        uint32_t fid = a->need[i].fid;
+        uint64_t sum = 0;
+        for (; i < a->nneed && a->need[i].fid == fid; i++)
+            sum += a->need[i].w;
+        const struct dict_entry *e = &ev->dict.e[fid];
+        double r =
+            e->kind == FEAT_TOKEN ? (double)score_rarity(ev, fid) / W_ONE : 1.0;
+        float w = (float)((double)sum / W_ONE / a->nneed_items * r);
+        if (is_broad(e))
+            bm.need += w;
+        if (is_broad(e) != broad)
+            continue;
+        for (int sd = SIDE_BUYER; sd <= SIDE_BOTH; sd++) {
+            const struct posting *pl = mindex_get(x, RL_OFFER, sd, fid);
+            if (pl == NULL || !side_ok(a->side, sd))
+                continue;
+            for (uint32_t j = 0; j < pl->n; j++)
+                touch(s, pl->idx[j])->need += w;
+        }
+    }
+    for (uint32_t i = 0; i < a->noffer; i++) {
+        uint32_t fid = a->offer[i];
+        const struct dict_entry *e = &ev->dict.e[fid];
+        /* A chapter adds at most 0.3 to each of the other's need items. */
+        if (is_broad(e))
+            bm.offer = 0.3f;
+        if (is_broad(e) != broad)
+            continue;
+        float r =
+            e->kind == FEAT_TOKEN ? (float)score_rarity(ev, fid) / W_ONE : 1.0f;
+        for (int sd = SIDE_BUYER; sd <= SIDE_BOTH; sd++) {
+            const struct posting *pl = mindex_get(x, RL_NEED, sd, fid);
+            if (pl == NULL || !side_ok(a->side, sd))
+                continue;
+            for (uint32_t j = 0; j < pl->n; j++)
+                touch(s, pl->idx[j])->offer += pl->w[j] * r;
+        }
+    }
+    for (uint32_t i = 0; i < a->nsector; i++) {
+        uint32_t fid = a->sector[i];
+        const struct dict_entry *e = &ev->dict.e[fid];
+        float w = isic_step_f[e->level < 5 ? e->level : 0];
+        if (is_broad(e))
+            bm.sector += w;
+        if (is_broad(e) != broad)
+            continue;
+        for (int sd = SIDE_BUYER; sd <= SIDE_BOTH; sd++) {
+            const struct posting *pl = mindex_get(x, RL_SECTOR, sd, fid);
+            if (pl == NULL || !side_ok(a->side, sd))
+                continue;
+            for (uint32_t j = 0; j < pl->n; j++)
+                touch(s, pl->idx[j])->sector += w;
+        }
+    }
+    return bm;
+}
+
+struct cand {
+    float ub;
+    uint32_t idx;
+};
+
+static void sift_down(struct cand *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, big = i;
+        if (l < n && h[l].ub > h[big].ub)
+            big = l;
+        if (l + 1 < n && h[l + 1].ub > h[big].ub)
+            big = l + 1;
+        if (big == i)
+            return;
+        struct cand t = h[i];
+        h[i] = h[big];
+        h[big] = t;
+        i = big;
+    }
+}
+
+/* Inserts e into the sorted list out[0..*n) of at most k entries. */
+static void top_insert(const struct mevent *ev, struct top_entry *out,
+                       size_t *n, size_t k, struct top_entry e)
+{
+    if (*n == k && top_cmp(ev, &e, &out[k - 1]) >= 0)
+        return;
+    size_t i = *n < k ? (*n)++ : k - 1;
+    for (; i > 0 && top_cmp(ev, &e, &out[i - 1]) < 0; i--)
+        out[i] = out[i - 1];
+    out[i] = e;
+}
+
+/* A bound of score_bound() that is linear in the accumulators, so that
+ * most candidates (those met only through broad features) are dismissed
+ * with one multiply-add: core <= 0.75 (fit A + fit B), each fit at most
+ * its need share + 0.3 sector + 0.15 market; extras at most 0.23. */
+static inline float linear_bound(const struct acc *c)
+{
+    float sect = c->sector > 1 ? 1 : c->sector;
+    float na = c->need > 1 ? 1 : c->need;
+    float nb = c->offer > 1 ? 1 : c->offer;
+    return (0.75f * (na + nb) + 0.45f * sect + 0.455f) / 1.68f * 1.001f;
+}
+
+/* The seeds: the candidates with the largest accumulated fit, scored first
+ * so that the k-th score (the bar the rest must clear) is known early. */
+#define SEEDS 32
+
+static float seed_key(const struct acc *c)
+{
+    return c->need + c->offer + 0.3f * c->sector;
+}
+
+size_t query_top(struct mevent *ev, const struct mprof *a, size_t k,
+                 struct top_entry *out)
+{
+    scratch_begin(ev);
+    struct broad_max bm = accumulate(ev, &ev->index, a, false);
+    struct scratch *s = &ev->sc;
+    uint64_t markets[(26 * 26 + 63) / 64] = {0};
+    for (uint16_t i = 0; i < a->nmarket; i++)
+        markets[a->market[i] / 64] |= 1ull << (a->market[i] % 64);
+
+    /* Phase 1: the SEEDS best by accumulated fit (a small min-heap). */
+    struct cand seeds[SEEDS];
+    size_t nseeds = 0;
+    for (uint32_t t = 0; t < s->ntouched; t++) {
+        uint32_t idx = s->touched[t];
+        if (idx == a->idx)
+            continue;
+        float key = seed_key(&s->acc[idx]);
+        if (nseeds == SEEDS && key <= -seeds[0].ub)
+            continue;
+        /* Stored negated so that the max-heap code keeps the minimum on
+         * top. */
+        struct cand c = {-key, idx};
+        if (nseeds < SEEDS) {
+            size_t i = nseeds++;
+            seeds[i] = c;
+            while (i > 0 && seeds[(i - 1) / 2].ub < seeds[i].ub) {
+                struct cand x = seeds[i];
+                seeds[i] = seeds[(i - 1) / 2];
+                seeds[(i - 1) / 2] = x;
+                i = (i - 1) / 2;
+            }
+        } else {
+            seeds[0] = c;
+            sift_down(seeds, nseeds, 0);
+        }
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < nseeds; i++) {
+        double sc = score_pair(ev, a, ev->prof[seeds[i].idx], NULL);
+        if (sc > 0)
+            top_insert(ev, out, &n, k, (struct top_entry){seeds[i].idx, sc});
+        /* Marked as scored: never a candidate again in this query. */
+        s->acc[seeds[i].idx].need = -1e9f;
+    }
+
+    /* Broad features: walked only if a pair they alone link could clear
+     * the bar; otherwise what they may add is counted in every bound. */
+    bool walked = n < k;
+    if (!walked) {
+        struct pinfo best = {~0ull, 1.0f, 0, SIDE_BOTH, SIZE_SMALL, 0xff};
+        uint64_t all_markets[(26 * 26 + 63) / 64];
+        memset(all_markets, 0xff, sizeof all_markets);
+        double ub = score_bound(ev, a, all_markets, &best, bm.need, bm.offer,
+                                bm.sector);
+        walked = ub * 1.0001 + 1e-6 >= out[k - 1].score;
+    }
+    if (walked) {
+        accumulate(ev, &ev->index, a, true);
+        bm = (struct broad_max){0, 0, 0};
+    }
+
+    /* Phase 2: the others that could still beat the bar, best bound
+     * first. */
+    struct cand *h = xmalloc((s->ntouched + 1) * sizeof *h);
+    size_t nh = 0;
+    for (uint32_t t = 0; t < s->ntouched; t++) {
+        uint32_t idx = s->touched[t];
+        struct acc *c = &s->acc[idx];
+        if (c->need < 0 || idx == a->idx)
+            continue;
+        float bar = n == k ? (float)out[k - 1].score : 0;
+        c->need += bm.need;
+        c->offer += bm.offer;
+        c->sector += bm.sector;
+        if (n == k && linear_bound(c) < bar)
+            continue;
+        double ub = score_bound(ev, a, markets, &ev->info[idx], c->need,
+                                c->offer, c->sector);
+        /* Float sums may round below the exact value: keep a margin. */
+        ub = ub * 1.0001 + 1e-6;
+        if (n == k && ub < bar)
+            continue;
+        h[nh++] = (struct cand){(float)ub, idx};
+    }
+    for (size_t i = nh / 2; i-- > 0;)
+        sift_down(h, nh, i);
+    while (nh > 0) {
+        struct cand c = h[0];
+        if (n == k && c.ub < out[k - 1].score)
+            break;
+        h[0] = h[--nh];
+        sift_down(h, nh, 0);
+        double sc = score_pair(ev, a, ev->prof[c.idx], NULL);
+        if (sc > 0)
+            top_insert(ev, out, &n, k, (struct top_entry){c.idx, sc});
+    }
+    free(h);
+    return n;
+}
+
+uint32_t *query_active_near(struct mevent *ev, const struct mprof *p,
+                            uint32_t *n)
+{
+    scratch_begin(ev);
+    accumulate(ev, &ev->aindex, p, false);
+    accumulate(ev, &ev->aindex, p, true);
+    struct scratch *s = &ev->sc;
+    uint32_t *list = xmalloc((s->ntouched + 1) * sizeof *list);
+    *n = 0;
+    for (uint32_t i = 0; i < s->ntouched; i++) {
+        struct mprof *a = ev->prof[s->touched[i]];
+        if (a && a != p && a->active && sides_match(a, p))
+            list[(*n)++] = s->touched[i];
+    }
+    return list;
+}

@@ -59,6 +59,7 @@ static opt_check_fn check_ip, check_hostport, check_log_level, check_sockpath;
 #define S_SECRET "secrets"
 #define S_LOG "logging"
 #define S_LIMIT "limits"
+#define S_MATCH "matching"
 
 static const struct opt opts[] = {
     STR(S_LISTEN, "bind", bind, "127.0.0.1", 0, check_ip,
@@ -112,6 +113,13 @@ static const struct opt opts[] = {
         "Default time budget of schedule.optimize, in milliseconds"),
     INT(S_LIMIT, "shutdown-timeout-ms", shutdown_timeout_ms, "5000", 0, 600000,
         "Grace for in-flight requests after SIGTERM, in milliseconds"),
+
+    INT(S_MATCH, "match-keep-seconds", match_keep_seconds, "600", 1, 604800,
+        "Seconds a participant's top 10 stays up to date (for match.new) "
+        "after its last match.top; subscribed ones always are"),
+    INT(S_MATCH, "match-keep-max", match_keep_max, "20000", 1, 10000000,
+        "Most top-10 lists kept up to date at once; the least recently "
+        "asked unsubscribed ones go first"),
 };
 
 #define NOPTS (sizeof opts / sizeof opts[0])

@@ -38,6 +38,9 @@ struct config {
     int subscriber_buffer_limit; /* bytes, 8388608 */
     int optimize_budget_ms;      /* 5000 */
     int shutdown_timeout_ms;     /* grace for in-flight requests, 5000 */
+    /* matching */
+    int match_keep_seconds; /* an asked top list is kept up to date, 600 */
+    int match_keep_max;     /* most top lists kept up to date, 20000 */
 };
 
 /* Outcome of config_load besides success. */

@@ -24,6 +24,7 @@ struct followed {
     char event[65];
     char key[KEY_MAX];
     char last[48]; /* last stream id seen; "" until the start is known */
+    bool rewound;  /* `last` moved back while a read was in flight */
 };
 
 struct follow {
@@ -66,6 +67,11 @@ static void on_last_id(void *priv, const redisReply *reply,
 {
     struct start_wait *w = priv;
     struct followed *e = w->f ? find(w->f, w->event) : NULL;
+    if (e && e->last[0]) {
+        /* follow_event_from set the start meanwhile: it wins. */
+        free(w);
+        return;
+    }
     if (e && !err && reply->type == REDIS_REPLY_ARRAY) {
         /* XREVRANGE key + - COUNT 1: [] or [[id, fields]] */
         if (reply->elements == 1 &&
@@ -81,6 +87,34 @@ static void on_last_id(void *priv, const redisReply *reply,
         *e = w->f->ev[--w->f->nev];
     }
     free(w);
+}
+
+/* Stream ids "ms-seq" in order: negative when a comes first. */
+static int id_cmp(const char *a, const char *b)
+{
+    unsigned long long am = strtoull(a, NULL, 10), bm = strtoull(b, NULL, 10);
+    if (am != bm)
+        return am < bm ? -1 : 1;
+    const char *ad = strchr(a, '-'), *bd = strchr(b, '-');
+    unsigned long long as = ad ? strtoull(ad + 1, NULL, 10) : 0;
+    unsigned long long bs = bd ? strtoull(bd + 1, NULL, 10) : 0;
+    return as < bs ? -1 : as > bs;
+}
+
+void follow_event_from(struct follow *f, const char *event, const char *last)
+{
+    struct followed *e = find(f, event);
+    if (e == NULL) {
+        follow_event(f, event);
+        e = find(f, event);
+        if (e == NULL)
+            return;
+    }
+    if (e->last[0] == '\0' || id_cmp(last, e->last) < 0) {
+        snprintf(e->last, sizeof e->last, "%s", last);
+        /* The read in flight must not move it forward again. */
+        e->rewound = f->busy;
+    }
 }
 
 void follow_event(struct follow *f, const char *event)
@@ -144,7 +178,8 @@ static void deliver(struct follow *f, const redisReply *reply)
                 en->element[0]->type != REDIS_REPLY_STRING ||
                 en->element[1]->type != REDIS_REPLY_ARRAY)
                 continue;
-            snprintf(e->last, sizeof e->last, "%s", en->element[0]->str);
+            if (!e->rewound)
+                snprintf(e->last, sizeof e->last, "%s", en->element[0]->str);
             const redisReply *kind = field(en->element[1], "k");
             const redisReply *id = field(en->element[1], "id");
             const redisReply *v = field(en->element[1], "v");
@@ -162,12 +197,14 @@ static void on_read(void *priv, const redisReply *reply, const struct err *err)
 {
     struct follow *f = priv;
     f->busy = false;
+    if (!err && reply->type == REDIS_REPLY_ARRAY)
+        deliver(f, reply);
+    for (size_t i = 0; i < f->nev; i++)
+        f->ev[i].rewound = false;
     if (err) {
         schedule(f, BLOCK_MS);
         return;
     }
-    if (reply->type == REDIS_REPLY_ARRAY)
-        deliver(f, reply);
     round_start(f);
 }
 

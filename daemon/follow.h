@@ -25,6 +25,11 @@ struct follow *follow_new(struct event_base *base, struct store *main,
 /* Starts following an event's stream from its current end (idempotent). */
 void follow_event(struct follow *f, const char *event);
 
+/* Follows an event's stream from just after `last` (a stream id, "0-0"
+ * for the start): the rebuild's snapshot point. An event already followed
+ * from a later point goes back to this one (replays are harmless). */
+void follow_event_from(struct follow *f, const char *event, const char *last);
+
 void follow_free(struct follow *f);
 
 #endif

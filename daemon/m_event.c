@@ -7,6 +7,7 @@
 #include "handlers.h"
 #include "keys.h"
 #include "log.h"
+#include "match.h"
 #include "server.h"
 #include "validate.h"
 #include "xmalloc.h"
@@ -14,6 +15,8 @@
 struct event_wait {
     struct req *r;
     char event[65];
+    char *data; /* the stored event, for the matching engine */
+    size_t len;
 };
 
 /* The global index is a command of its own (another cluster slot), sent
@@ -38,12 +41,16 @@ static void on_event_put(void *priv, const redisReply *reply,
         rpc_reply_err(w->r, err);
     } else {
         follow_event(srv_global->follow, w->event);
+        struct err e;
+        if (match_event_put(w->event, w->data, w->len, &e) < 0)
+            log_warn("%s", e.msg);
         msgpack_packer *pk = rpc_reply_begin(w->r);
         msgpack_pack_map(pk, 1);
         mp_pack_cstr(pk, "event");
         mp_pack_cstr(pk, w->event);
         rpc_reply_end(w->r);
     }
+    free(w->data);
     free(w);
 }
 
@@ -59,6 +66,9 @@ void h_event_put(struct req *r, const msgpack_object *map,
     struct event_wait *w = xcalloc(1, sizeof *w);
     w->r = r;
     snprintf(w->event, sizeof w->event, "%s", ev.id);
+    w->data = xmalloc(ev.packed.size);
+    memcpy(w->data, ev.packed.data, ev.packed.size);
+    w->len = ev.packed.size;
     /* Index first: an id in the index without an event is skipped by a
      * rebuild, while an event missing from the index would be lost. */
     struct cmd c;

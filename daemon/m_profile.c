@@ -9,6 +9,8 @@
 #include "cmd.h"
 #include "handlers.h"
 #include "keys.h"
+#include "log.h"
+#include "match.h"
 #include "server.h"
 #include "validate.h"
 #include "xmalloc.h"
@@ -21,6 +23,8 @@ struct profile_wait {
     char event[65];
     char id[65];
     bool with_contact;
+    char *data; /* profile.put: the stored map, for the matching engine */
+    size_t len;
 };
 
 /* Writes the stored profile map with `version` and, when given, `contact`
@@ -59,6 +63,12 @@ static void on_put(void *priv, const redisReply *reply, const struct err *err)
     } else if (reply->type != REDIS_REPLY_INTEGER) {
         rpc_reply_error(w->r, ERR_INTERNAL, "unexpected profile.put reply");
     } else {
+        /* Applied here at once, so that this client's next match.top
+         * already sees it; the change stream brings it to other daemons. */
+        struct err e;
+        if (match_profile_put(w->event, w->id, reply->integer, w->data, w->len,
+                              &e) < 0)
+            log_warn("%s", e.msg);
         msgpack_packer *pk = rpc_reply_begin(w->r);
         msgpack_pack_map(pk, 2);
         mp_pack_cstr(pk, "id");
@@ -67,6 +77,7 @@ static void on_put(void *priv, const redisReply *reply, const struct err *err)
         msgpack_pack_long_long(pk, reply->integer);
         rpc_reply_end(w->r);
     }
+    free(w->data);
     free(w);
 }
 
@@ -88,6 +99,9 @@ void h_profile_put(struct req *r, const msgpack_object *map,
     w->r = r;
     snprintf(w->event, sizeof w->event, "%s", p.event);
     snprintf(w->id, sizeof w->id, "%s", p.id);
+    w->data = xmalloc(p.packed.size);
+    memcpy(w->data, p.packed.data, p.packed.size);
+    w->len = p.packed.size;
     char digest[AUTH_DIGEST_HEX] = "";
     if (p.badge_mode == SET)
         auth_digest("badge", p.event, p.id, p.badge, strlen(p.badge), digest);
@@ -260,12 +274,14 @@ void h_profile_list(struct req *r, const msgpack_object *map,
 static void on_delete(void *priv, const redisReply *reply,
                       const struct err *err)
 {
-    struct req *r = priv;
+    struct profile_wait *w = priv;
     if (err) {
-        rpc_reply_err(r, err);
-        return;
+        rpc_reply_err(w->r, err);
+    } else {
+        match_profile_delete(w->event, w->id);
+        reply_flag(w->r, "deleted");
     }
-    reply_flag(r, "deleted");
+    free(w);
 }
 
 /* args: event, id */
@@ -275,6 +291,10 @@ void h_profile_delete(struct req *r, const msgpack_object *map,
     char event[65], id[65];
     if (arg_ids(r, "event id", args[0], event, args[1], id) < 0)
         return;
+    struct profile_wait *w = xcalloc(1, sizeof *w);
+    w->r = r;
+    snprintf(w->event, sizeof w->event, "%s", event);
+    snprintf(w->id, sizeof w->id, "%s", id);
     char kp[KEY_MAX], kids[KEY_MAX], klog[KEY_MAX], kbf[KEY_MAX], kbl[KEY_MAX];
     struct cmd c;
     cmd_fcall(&c, "em_profile_delete", 5);
@@ -285,5 +305,5 @@ void h_profile_delete(struct req *r, const msgpack_object *map,
     cmd_adds(&c, key_fmt(kbl, event, "bl", id));
     cmd_adds(&c, id);
     cmd_addi(&c, srv_global->cfg->stream_maxlen);
-    cmd_send(&c, srv_global->store, on_delete, r);
+    cmd_send(&c, srv_global->store, on_delete, w);
 }

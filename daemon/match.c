@@ -371,18 +371,42 @@ static void add_pending_watch(struct mevent *ev, const char *id, int delta)
     ev->pwatch[ev->npwatch++].n = (unsigned)delta;
 }
 
+static void free_event(struct mevent *ev);
+
+/* Removes an event this engine just created for nothing. */
+static void drop_event(struct mevent *ev)
+{
+    for (struct mevent **p = &M.events; *p; p = &(*p)->next) {
+        if (*p == ev) {
+            *p = ev->next;
+            free_event(ev);
+            return;
+        }
+    }
+}
+
 /* --- the interface --- */
 
 int match_profile_put(const char *event, const char *id, long long version,
                       const char *data, size_t len, struct err *err)
 {
+    bool existed = find_event(event, false) != NULL;
     struct mevent *ev = find_event(event, true);
     struct mprof *old = lookup(ev, id);
     if (old && old->version >= version)
         return 0;
     struct mprof *p = mprof_parse(ev, id, version, data, len, err);
-    if (p == NULL)
+    if (p == NULL) {
+        if (!existed)
+            drop_event(ev);
         return -1;
+    }
+    if (old) {
+        /* The load comes from meetings, not from the profile. */
+        p->pending = old->pending;
+        p->booked = old->booked;
+        mprof_update_congestion(ev, p);
+    }
     uint32_t n1 = 0, *l1 = NULL;
     struct active *a = NULL;
     if (old) {

@@ -75,10 +75,16 @@ static unsigned offer_kind_w(uint8_t bits)
     return bits & (1u << TOKEN_WORD) ? 2 : 1;
 }
 
-static void note_word(struct item_fit *it, uint32_t fid, uint32_t share)
+/* Keeps the WORDS_SHOWN weightiest words, equal weights by text: the
+ * order must not depend on fids, which depend on load order. */
+static void note_word(const struct mevent *ev, struct item_fit *it,
+                      uint32_t fid, uint32_t share)
 {
+    const char *text = dict_get(&ev->dict, fid)->text;
     for (int i = 0; i < WORDS_SHOWN; i++) {
-        if (it->words[i] == DICT_NONE || share > it->wshare[i]) {
+        if (it->words[i] == DICT_NONE || share > it->wshare[i] ||
+            (share == it->wshare[i] &&
+             strcmp(text, dict_get(&ev->dict, it->words[i])->text) < 0)) {
             for (int j = WORDS_SHOWN - 1; j > i; j--) {
                 it->words[j] = it->words[j - 1];
                 it->wshare[j] = it->wshare[j - 1];
@@ -137,7 +143,7 @@ static struct dir_fit need_fit(const struct mevent *ev,
                 it->frag += (uint32_t)share;
             } else {
                 it->word += (uint32_t)share;
-                note_word(it, nf[i].fid, (uint32_t)share);
+                note_word(ev, it, nf[i].fid, (uint32_t)share);
             }
         }
         i++;

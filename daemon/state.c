@@ -1,21 +1,46 @@
-/* state.c: the rebuild from Redis at start (see state.h). */
+/* state.c: the rebuild from Redis at start (see state.h). For each event,
+ * in this order on one link (so Redis answers in this order too):
+ *   1. the change stream's last id, where the follower starts, so that no
+ *      change made while the rebuild reads is missed (replays are
+ *      harmless: the engine skips versions it has);
+ *   2. the event (slots, interpreters);
+ *   3. the participant ids, then every profile, with a bounded number of
+ *      reads in flight. */
 #include "state.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "follow.h"
 #include "keys.h"
 #include "log.h"
+#include "match.h"
+#include "server.h"
 #include "xmalloc.h"
 
+/* Profile reads in flight at once: enough to keep Redis busy, few enough
+ * to bound the memory of queued commands and replies. */
+#define WINDOW 512
+
 struct state_counts state_counts;
+
+struct rebuild;
+
+/* One event being read. */
+struct ev_load {
+    struct rebuild *rb;
+    char event[65];
+    char **ids; /* participant ids still to read */
+    size_t nids, next;
+    size_t inflight;
+};
 
 struct rebuild {
     struct store *st;
     void (*done)(void *priv, bool ok);
     void *priv;
-    size_t waiting;
+    size_t waiting; /* commands and events not finished */
     bool failed;
     struct state_counts counts;
 };
@@ -28,16 +53,131 @@ static void finish(struct rebuild *rb)
     free(rb);
 }
 
-static void on_count(void *priv, const redisReply *reply, const struct err *err)
+static void release(struct rebuild *rb)
 {
-    struct rebuild *rb = priv;
-    if (err) {
-        rb->failed = true;
-    } else if (reply->type == REDIS_REPLY_INTEGER && reply->integer > 0) {
-        rb->counts.participants += (unsigned long)reply->integer;
-    }
     if (--rb->waiting == 0)
         finish(rb);
+}
+
+static void ev_load_free(struct ev_load *l)
+{
+    for (size_t i = 0; i < l->nids; i++)
+        free(l->ids[i]);
+    free(l->ids);
+    free(l);
+}
+
+struct profile_read {
+    struct ev_load *l;
+    size_t i;
+};
+
+static void read_more(struct ev_load *l);
+
+static void on_profile(void *priv, const redisReply *reply,
+                       const struct err *err)
+{
+    struct profile_read *pr = priv;
+    struct ev_load *l = pr->l;
+    const char *id = l->ids[pr->i];
+    free(pr);
+    l->inflight--;
+    if (err) {
+        l->rb->failed = true;
+    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+               reply->element[0]->type == REDIS_REPLY_STRING &&
+               reply->element[1]->type == REDIS_REPLY_STRING) {
+        struct err e;
+        const redisReply *d = reply->element[1];
+        if (match_profile_put(l->event, id, atoll(reply->element[0]->str),
+                              d->str, d->len, &e) < 0)
+            log_warn("rebuild: %s", e.msg);
+        else
+            l->rb->counts.participants++;
+    }
+    read_more(l);
+}
+
+/* Keeps up to WINDOW profile reads in flight; the last one done ends the
+ * event. */
+static void read_more(struct ev_load *l)
+{
+    while (!l->rb->failed && l->next < l->nids && l->inflight < WINDOW) {
+        struct profile_read *pr = xmalloc(sizeof *pr);
+        pr->l = l;
+        pr->i = l->next++;
+        l->inflight++;
+        char k[KEY_MAX];
+        store_command(l->rb->st, on_profile, pr, "HMGET %s v data",
+                      key_fmt(k, l->event, "p", l->ids[pr->i]));
+    }
+    if (l->inflight == 0 && (l->next == l->nids || l->rb->failed)) {
+        struct rebuild *rb = l->rb;
+        ev_load_free(l);
+        release(rb);
+    }
+}
+
+static void on_ids(void *priv, const redisReply *reply, const struct err *err)
+{
+    struct ev_load *l = priv;
+    if (err || reply->type != REDIS_REPLY_ARRAY) {
+        l->rb->failed = true;
+    } else {
+        l->ids = xcalloc(reply->elements + 1, sizeof *l->ids);
+        for (size_t i = 0; i < reply->elements; i++) {
+            const redisReply *e = reply->element[i];
+            if (e->type == REDIS_REPLY_STRING && e->len <= 64)
+                l->ids[l->nids++] = xstrndup(e->str, e->len);
+        }
+    }
+    read_more(l);
+}
+
+static void on_event_data(void *priv, const redisReply *reply,
+                          const struct err *err)
+{
+    struct ev_load *l = priv;
+    struct err e;
+    if (err)
+        l->rb->failed = true;
+    else if (reply->type == REDIS_REPLY_STRING &&
+             match_event_put(l->event, reply->str, reply->len, &e) < 0)
+        log_warn("rebuild: %s", e.msg);
+}
+
+static void on_last_id(void *priv, const redisReply *reply,
+                       const struct err *err)
+{
+    struct ev_load *l = priv;
+    if (err) {
+        l->rb->failed = true;
+        return;
+    }
+    /* XREVRANGE key + - COUNT 1: [] or [[id, fields]] */
+    const char *last = "0-0";
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
+        reply->element[0]->type == REDIS_REPLY_ARRAY &&
+        reply->element[0]->elements == 2 &&
+        reply->element[0]->element[0]->type == REDIS_REPLY_STRING)
+        last = reply->element[0]->element[0]->str;
+    if (srv_global && srv_global->follow)
+        follow_event_from(srv_global->follow, l->event, last);
+}
+
+static void load_event(struct rebuild *rb, const char *event)
+{
+    struct ev_load *l = xcalloc(1, sizeof *l);
+    l->rb = rb;
+    snprintf(l->event, sizeof l->event, "%s", event);
+    rb->waiting++;
+    char k[KEY_MAX];
+    store_command(rb->st, on_last_id, l, "XREVRANGE %s + - COUNT 1",
+                  key_fmt(k, event, "log", NULL));
+    store_command(rb->st, on_event_data, l, "HGET %s data",
+                  key_fmt(k, event, "event", NULL));
+    store_command(rb->st, on_ids, l, "ZRANGE %s 0 -1",
+                  key_fmt(k, event, "ids", NULL));
 }
 
 static void on_events(void *priv, const redisReply *reply,
@@ -51,24 +191,18 @@ static void on_events(void *priv, const redisReply *reply,
         finish(rb);
         return;
     }
-    rb->counts.events = (unsigned)reply->elements;
-    rb->waiting = 1; /* held until every command below is sent */
+    rb->waiting = 1; /* held until every event is started */
     for (size_t i = 0; i < reply->elements; i++) {
         const redisReply *e = reply->element[i];
         if (e->type != REDIS_REPLY_STRING || e->len > 64)
             continue;
-        char id[65], k[KEY_MAX];
+        char id[65];
         memcpy(id, e->str, e->len);
         id[e->len] = '\0';
-        struct cmd c;
-        cmd_init(&c);
-        cmd_adds(&c, "ZCARD");
-        cmd_adds(&c, key_fmt(k, id, "ids", NULL));
-        rb->waiting++;
-        cmd_send(&c, rb->st, on_count, rb);
+        rb->counts.events++;
+        load_event(rb, id);
     }
-    if (--rb->waiting == 0)
-        finish(rb);
+    release(rb);
 }
 
 void state_rebuild(struct store *st, void (*done)(void *priv, bool ok),
@@ -78,9 +212,5 @@ void state_rebuild(struct store *st, void (*done)(void *priv, bool ok),
     rb->st = st;
     rb->done = done;
     rb->priv = priv;
-    struct cmd c;
-    cmd_init(&c);
-    cmd_adds(&c, "SMEMBERS");
-    cmd_adds(&c, KEY_EVENTS);
-    cmd_send(&c, st, on_events, rb);
+    store_command(st, on_events, rb, "SMEMBERS %s", KEY_EVENTS);
 }

@@ -1,6 +1,6 @@
 /* state.h: what the daemon rebuilds from Redis at start before it opens the
- * RPC port: the events and how many participants each has. Later issues
- * rebuild the match index here too. */
+ * RPC port: every event and participant, loaded into the matching engine,
+ * and where the follower starts reading each event's change stream. */
 #ifndef EM_STATE_H
 #define EM_STATE_H
 

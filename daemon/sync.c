@@ -1,0 +1,94 @@
+/* sync.c: applies Redis changes to the matching engine (see sync.h). */
+#include "sync.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "keys.h"
+#include "log.h"
+#include "match.h"
+#include "xmalloc.h"
+
+static struct store *link;
+
+void sync_init(struct store *st)
+{
+    link = st;
+}
+
+struct fetch {
+    char event[65];
+    char id[65];
+};
+
+static void on_profile(void *priv, const redisReply *reply,
+                       const struct err *err)
+{
+    struct fetch *f = priv;
+    if (err) {
+        /* The link is down: the rebuild after reconnecting is not done
+         * (state lives on); the next change of this profile heals it. */
+        log_warn("sync: cannot read participant '%s' of '%s': %s", f->id,
+                 f->event, err->msg);
+    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+        const redisReply *v = reply->element[0], *data = reply->element[1];
+        if (data->type != REDIS_REPLY_STRING) {
+            /* Gone since the entry was written. */
+            match_profile_delete(f->event, f->id);
+        } else if (v->type == REDIS_REPLY_STRING) {
+            struct err e;
+            if (match_profile_put(f->event, f->id, atoll(v->str), data->str,
+                                  data->len, &e) < 0)
+                log_warn("sync: %s", e.msg);
+        }
+    }
+    free(f);
+}
+
+void sync_fetch_profile(const char *event, const char *id)
+{
+    struct fetch *f = xcalloc(1, sizeof *f);
+    snprintf(f->event, sizeof f->event, "%s", event);
+    snprintf(f->id, sizeof f->id, "%s", id);
+    char k[KEY_MAX];
+    store_command(link, on_profile, f, "HMGET %s v data",
+                  key_fmt(k, event, "p", id));
+}
+
+static void on_event(void *priv, const redisReply *reply, const struct err *err)
+{
+    struct fetch *f = priv;
+    if (!err && reply->type == REDIS_REPLY_STRING) {
+        struct err e;
+        if (match_event_put(f->event, reply->str, reply->len, &e) < 0)
+            log_warn("sync: %s", e.msg);
+    } else if (err) {
+        log_warn("sync: cannot read event '%s': %s", f->event, err->msg);
+    }
+    free(f);
+}
+
+void sync_fetch_event(const char *event)
+{
+    struct fetch *f = xcalloc(1, sizeof *f);
+    snprintf(f->event, sizeof f->event, "%s", event);
+    char k[KEY_MAX];
+    store_command(link, on_event, f, "HGET %s data",
+                  key_fmt(k, event, "event", NULL));
+}
+
+void sync_change(const char *event, const char *kind, const char *id,
+                 long long version)
+{
+    if (strcmp(kind, "profile.put") == 0) {
+        /* Our own writes are applied already: no look-up for them. */
+        if (match_profile_version(event, id) < version)
+            sync_fetch_profile(event, id);
+    } else if (strcmp(kind, "profile.delete") == 0) {
+        /* Read rather than delete: the id may have been put again since
+         * (a late entry must not remove the newer profile). */
+        sync_fetch_profile(event, id);
+    } else if (strcmp(kind, "event.put") == 0) {
+        sync_fetch_event(event);
+    }
+}

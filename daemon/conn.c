@@ -14,6 +14,7 @@
 #include "log.h"
 #include "rpc.h"
 #include "server.h"
+#include "subs.h"
 #include "transport.h"
 #include "xmalloc.h"
 
@@ -47,6 +48,7 @@ static void conn_free(struct conn *c)
 {
     buf_free(&c->in);
     buf_free(&c->out);
+    buf_free(&c->held);
     if (c->ev_more)
         event_free(c->ev_more);
     server_conn_freed(c->srv, c);
@@ -388,9 +390,13 @@ void conn_close(struct conn *c, const char *why)
     c->tr->close(c);
     c->state = CONN_CLOSED;
     c->srv->nconns--;
+    /* Here and only here, since a connection closes once: nothing is
+     * published to it any more. */
+    subs_conn_closed(c);
     /* The input buffer lives on until conn_free: a handler running now may
      * still read its arguments from it. */
     buf_free(&c->out);
+    buf_free(&c->held);
     /* Replies already complete can go; the rest finish and are dropped. */
     pop_done(c);
     if (c->refs == 0 && !c->flush_queued)
@@ -453,9 +459,67 @@ void conn_flush_queued(struct conn *c)
     conn_release(c);
 }
 
+/* Whether `more` bytes on top of the unwritten output pass the limit. */
+static bool over_subscriber_limit(const struct conn *c, size_t more)
+{
+    return buf_pending(&c->out) + more >
+           (size_t)c->srv->cfg->subscriber_buffer_limit;
+}
+
+static void close_slow_subscriber(struct conn *c, size_t more)
+{
+    log_warn("conn %llu (%s): %zu bytes unread, over subscriber-buffer-limit "
+             "%d; closing",
+             (unsigned long long)c->id, c->peer, buf_pending(&c->out) + more,
+             c->srv->cfg->subscriber_buffer_limit);
+    conn_close(c, "subscriber-buffer-limit");
+}
+
+int conn_notify(struct conn *c, const void *frame, size_t len)
+{
+    if (c->state != CONN_OPEN || c->role == ROLE_NONE)
+        return -1;
+    /* An expired token hears nothing more, even before its next call
+     * notices the expiry. */
+    if (c->token_expires && now_unix() >= c->token_expires)
+        return -1;
+    /* Published from inside a handler while its reply is being packed
+     * into out: the frame waits until that reply is whole. */
+    if (c->packing) {
+        buf_append(&c->held, frame, len);
+        return 0;
+    }
+    if (over_subscriber_limit(c, len)) {
+        close_slow_subscriber(c, len);
+        return -1;
+    }
+    buf_append(&c->out, frame, len);
+    queue_flush(c);
+    return 0;
+}
+
+/* A direct reply is whole: notifications held meanwhile may follow it. */
+static void release_held(struct conn *c)
+{
+    c->packing = false;
+    size_t n = buf_pending(&c->held);
+    if (n == 0 || c->state == CONN_CLOSED)
+        return;
+    if (over_subscriber_limit(c, n)) {
+        close_slow_subscriber(c, n);
+        return;
+    }
+    buf_append(&c->out, c->held.p + c->held.off, n);
+    buf_consume(&c->held, n);
+}
+
 void conn_req_done(struct req *r)
 {
     struct conn *c = r->conn;
+    /* While r is not done its reference keeps c alive, should the held
+     * notifications close it. */
+    if (r->direct)
+        release_held(c);
     r->done = true;
     if (r->priv_free)
         r->priv_free(r->priv);

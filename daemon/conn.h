@@ -17,6 +17,7 @@
 struct server;
 struct transport_ops;
 struct method;
+struct subs_member;
 
 enum conn_state {
     CONN_OPEN,     /* reading requests and writing replies */
@@ -94,6 +95,13 @@ struct conn {
     uint64_t drain_ms;       /* when draining began */
     int64_t rate_second;     /* rate-limit window (unix second) */
     unsigned rate_count;     /* requests in that window */
+
+    /* subscriptions (subs.c) and their notifications */
+    struct subs_member *subs; /* the topics it holds */
+    unsigned nsubs;           /* how many */
+    unsigned subs_epoch;      /* bumped each time they are all dropped */
+    bool packing;             /* a reply is being packed straight into out */
+    struct buf held;          /* notifications that came meanwhile */
 };
 
 /* Creates a connection on an accepted non-blocking socket. */
@@ -140,5 +148,12 @@ void conn_req_done(struct req *r);
 
 /* Whether the reply of r may be packed straight into the output buffer. */
 bool conn_req_is_head(const struct req *r);
+
+/* Queues one complete notification frame ([2, method, params]) for an
+ * open, authenticated connection, between whole replies, and flushes it
+ * soon. A connection whose unwritten output would pass the config's
+ * subscriber-buffer-limit is closed instead: a subscriber that does not
+ * read never holds up anyone else. Returns 0 when queued, else -1. */
+int conn_notify(struct conn *c, const void *frame, size_t len);
 
 #endif

@@ -1,7 +1,8 @@
 /* follow.c: the change-stream follower (see follow.h). One XREAD BLOCK
  * over all followed streams at a time; events added meanwhile join at the
- * next round, within a block period. The global event index is re-read
- * periodically so events created through other daemons are picked up. */
+ * next round, within a block period. The global event index is counted
+ * every second and re-read when it changed, so that events created
+ * through other daemons are picked up. */
 #include "follow.h"
 
 #include <stdio.h>
@@ -15,7 +16,7 @@
 #include "xmalloc.h"
 
 #define BLOCK_MS 1000
-#define REFRESH_SECONDS 5
+#define REFRESH_SECONDS 1  /* SCARD; SMEMBERS only when it changed */
 #define MAX_EVENTS 100000  /* followed at once; more are logged and skipped */
 #define WINDOW 500         /* streams per XREAD (fits CMD_MAX_ARGS) */
 #define SHARED_BLOCK_MS 20 /* block time when windows take turns */
@@ -29,7 +30,6 @@ struct followed {
 
 struct follow {
     struct store *st;
-    struct store *main;  /* the daemon's link, for quick look-ups */
     struct event *timer; /* next round when nothing is in flight */
     follow_fn *fn;
     void *priv;
@@ -37,7 +37,8 @@ struct follow {
     size_t nev, cap;
     bool busy;         /* a command is in flight */
     size_t turn;       /* first stream of the next window */
-    int64_t refreshed; /* when em:events was last read */
+    int64_t refreshed; /* when em:events was last counted */
+    long long nindex;  /* its size then */
 };
 
 static void schedule(struct follow *f, int ms)
@@ -54,41 +55,6 @@ static struct followed *find(struct follow *f, const char *event)
     return NULL;
 }
 
-/* Where a stream starts for us: its last id at the moment we began to
- * follow it, asked on the main link so that the answer is not held up
- * behind a blocked XREAD; later changes are then all seen. */
-struct start_wait {
-    struct follow *f;
-    char event[65];
-};
-
-static void on_last_id(void *priv, const redisReply *reply,
-                       const struct err *err)
-{
-    struct start_wait *w = priv;
-    struct followed *e = w->f ? find(w->f, w->event) : NULL;
-    if (e && e->last[0]) {
-        /* follow_event_from set the start meanwhile: it wins. */
-        free(w);
-        return;
-    }
-    if (e && !err && reply->type == REDIS_REPLY_ARRAY) {
-        /* XREVRANGE key + - COUNT 1: [] or [[id, fields]] */
-        if (reply->elements == 1 &&
-            reply->element[0]->type == REDIS_REPLY_ARRAY &&
-            reply->element[0]->elements == 2 &&
-            reply->element[0]->element[0]->type == REDIS_REPLY_STRING)
-            snprintf(e->last, sizeof e->last, "%s",
-                     reply->element[0]->element[0]->str);
-        else
-            snprintf(e->last, sizeof e->last, "0-0");
-    } else if (e) {
-        /* Unknown start: forget it, so that the next follow_event asks. */
-        *e = w->f->ev[--w->f->nev];
-    }
-    free(w);
-}
-
 /* Stream ids "ms-seq" in order: negative when a comes first. */
 static int id_cmp(const char *a, const char *b)
 {
@@ -101,30 +67,13 @@ static int id_cmp(const char *a, const char *b)
     return as < bs ? -1 : as > bs;
 }
 
-void follow_event_from(struct follow *f, const char *event, const char *last)
+/* Registers an event with its start unknown ("" until set). */
+static struct followed *add(struct follow *f, const char *event)
 {
-    struct followed *e = find(f, event);
-    if (e == NULL) {
-        follow_event(f, event);
-        e = find(f, event);
-        if (e == NULL)
-            return;
-    }
-    if (e->last[0] == '\0' || id_cmp(last, e->last) < 0) {
-        snprintf(e->last, sizeof e->last, "%s", last);
-        /* The read in flight must not move it forward again. */
-        e->rewound = f->busy;
-    }
-}
-
-void follow_event(struct follow *f, const char *event)
-{
-    if (find(f, event))
-        return;
     if (f->nev == MAX_EVENTS) {
         log_warn("follow: more than %d events; not following '%s'", MAX_EVENTS,
                  event);
-        return;
+        return NULL;
     }
     if (f->nev == f->cap) {
         f->cap = f->cap ? f->cap * 2 : 8;
@@ -134,18 +83,28 @@ void follow_event(struct follow *f, const char *event)
     memset(e, 0, sizeof *e);
     snprintf(e->event, sizeof e->event, "%s", event);
     key_fmt(e->key, event, "log", NULL);
-    struct start_wait *w = xcalloc(1, sizeof *w);
-    w->f = f;
-    snprintf(w->event, sizeof w->event, "%s", event);
-    struct cmd c;
-    cmd_init(&c);
-    cmd_adds(&c, "XREVRANGE");
-    cmd_adds(&c, e->key);
-    cmd_adds(&c, "+");
-    cmd_adds(&c, "-");
-    cmd_adds(&c, "COUNT");
-    cmd_adds(&c, "1");
-    cmd_send(&c, f->main, on_last_id, w);
+    return e;
+}
+
+void follow_event_from(struct follow *f, const char *event, const char *last)
+{
+    struct followed *e = find(f, event);
+    if (e == NULL && (e = add(f, event)) == NULL)
+        return;
+    if (e->last[0] == '\0' || id_cmp(last, e->last) < 0) {
+        snprintf(e->last, sizeof e->last, "%s", last);
+        /* The read in flight must not move it forward again. */
+        e->rewound = f->busy;
+    }
+}
+
+void follow_event(struct follow *f, const char *event)
+{
+    if (find(f, event) || add(f, event) == NULL)
+        return;
+    /* Whoever loads the event says where its stream starts for us
+     * (follow_event_from), after reading its state. */
+    f->fn(f->priv, event, "event.new", "", 0);
 }
 
 static const redisReply *field(const redisReply *fields, const char *name)
@@ -192,6 +151,8 @@ static void deliver(struct follow *f, const redisReply *reply)
 }
 
 static void round_start(struct follow *f);
+static void on_events(void *priv, const redisReply *reply,
+                      const struct err *err);
 
 static void on_read(void *priv, const redisReply *reply, const struct err *err)
 {
@@ -203,6 +164,20 @@ static void on_read(void *priv, const redisReply *reply, const struct err *err)
         f->ev[i].rewound = false;
     if (err) {
         schedule(f, BLOCK_MS);
+        return;
+    }
+    round_start(f);
+}
+
+static void on_card(void *priv, const redisReply *reply, const struct err *err)
+{
+    struct follow *f = priv;
+    f->busy = false;
+    if (!err && reply->type == REDIS_REPLY_INTEGER &&
+        reply->integer != f->nindex) {
+        f->nindex = reply->integer;
+        f->busy = true;
+        store_command(f->st, on_events, f, "SMEMBERS %s", KEY_EVENTS);
         return;
     }
     round_start(f);
@@ -228,14 +203,10 @@ static void round_start(struct follow *f)
     if (f->busy)
         return;
     int64_t now = (int64_t)time(NULL);
-    struct cmd c;
     if (now - f->refreshed >= REFRESH_SECONDS) {
         f->refreshed = now;
-        cmd_init(&c);
-        cmd_adds(&c, "SMEMBERS");
-        cmd_adds(&c, KEY_EVENTS);
         f->busy = true;
-        cmd_send(&c, f->st, on_events, f);
+        store_command(f->st, on_card, f, "SCARD %s", KEY_EVENTS);
         return;
     }
     /* Streams whose start is still being asked for wait a round. */
@@ -290,12 +261,11 @@ static void on_link(void *priv, bool up)
         round_start(f);
 }
 
-struct follow *follow_new(struct event_base *base, struct store *main,
+struct follow *follow_new(struct event_base *base,
                           const struct store_config *sc, follow_fn *fn,
                           void *priv, struct err *err)
 {
     struct follow *f = xcalloc(1, sizeof *f);
-    f->main = main;
     f->fn = fn;
     f->priv = priv;
     f->timer = evtimer_new(base, on_timer, f);

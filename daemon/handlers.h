@@ -8,6 +8,13 @@ method_fn h_ping, h_server_info, h_auth;
 method_fn h_token_create, h_token_revoke;
 method_fn h_event_put, h_event_get;
 method_fn h_profile_put, h_profile_get, h_profile_list, h_profile_delete;
+method_fn h_match_top;
+method_fn h_subscribe, h_unsubscribe;
+
+/* subscribe's acting participant for kiosk calls (struct method's
+ * actor_of): the id of its single participant topic. */
+int subscribe_actor(const msgpack_object **found, char out[ARGS_ID_MAX + 1],
+                    struct err *err);
 
 /* Copies id arguments (str, 1-64 of A-Za-z0-9_.-) into NUL-terminated
  * buffers; on a bad one replies bad_request naming it and returns -1.

@@ -9,6 +9,7 @@
 #include "handlers.h"
 #include "keys.h"
 #include "server.h"
+#include "subs.h"
 #include "xmalloc.h"
 
 int arg_ids(struct req *r, const char *names, const msgpack_object *o1,
@@ -124,6 +125,8 @@ static void on_token(void *priv, const redisReply *reply, const struct err *err)
         goto out;
     }
     struct conn *c = r->conn;
+    /* Topics were allowed under the old token; the new one starts clean. */
+    subs_conn_clear(c);
     c->role = ro;
     snprintf(c->event, sizeof c->event, "%s", w->event);
     snprintf(c->token_id, sizeof c->token_id, "%s", w->id);
@@ -141,6 +144,7 @@ void h_auth(struct req *r, const msgpack_object *map,
     size_t len = t->via.str.size;
     struct conn *c = r->conn;
     if (auth_is_admin(tok, len)) {
+        subs_conn_clear(c);
         c->role = ROLE_ADMIN;
         c->event[0] = '\0';
         snprintf(c->token_id, sizeof c->token_id, "admin");

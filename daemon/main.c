@@ -2,6 +2,7 @@
  * the state, then opens the RPC port; SIGTERM or SIGINT drains and exits 0. */
 #include <signal.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,11 +13,15 @@
 #include "follow.h"
 #include "http.h"
 #include "log.h"
+#include "match.h"
 #include "metrics.h"
+#include "notify.h"
 #include "rpc.h"
 #include "server.h"
 #include "state.h"
 #include "store.h"
+#include "subs.h"
+#include "sync.h"
 
 extern const char em_functions_lua[];
 extern const size_t em_functions_lua_len;
@@ -75,6 +80,22 @@ static void on_change(void *priv, const char *event, const char *kind,
 {
     if (strcmp(kind, "token.revoke") == 0)
         server_close_token(&srv, event, id);
+    else if (strcmp(kind, "profile.put") == 0)
+        notify_participant_update(event, id, version, false);
+    else if (strcmp(kind, "profile.delete") == 0)
+        notify_participant_update(event, id, 0, true);
+    sync_change(event, kind, id, version);
+}
+
+static uint64_t now_ms(void)
+{
+    return now_us() / 1000;
+}
+
+/* Lets go of top lists nobody asked for lately. */
+static void on_match_tick(evutil_socket_t fd, short what, void *arg)
+{
+    match_expire(now_ms());
 }
 
 static bool http_healthy(void *priv)
@@ -116,8 +137,34 @@ static double gauge_ready(void *p)
     return srv.ready ? 1 : 0;
 }
 
+static double match_stat(void *p)
+{
+    struct match_stats st;
+    match_get_stats(&st);
+    return (double)*(unsigned long *)((char *)&st + (size_t)p);
+}
+
+static void register_match_gauges(void)
+{
+    metrics_register_gauge(
+        "expomatch_participants", "Participants in the matching engine.", false,
+        match_stat, (void *)offsetof(struct match_stats, profiles));
+    metrics_register_gauge("expomatch_top_lists_kept",
+                           "Top-10 lists kept up to date for match.new.", false,
+                           match_stat,
+                           (void *)offsetof(struct match_stats, active));
+    metrics_register_gauge(
+        "expomatch_match_features", "Distinct codes and words in the engine.",
+        false, match_stat, (void *)offsetof(struct match_stats, features));
+    metrics_register_gauge("expomatch_match_new_total",
+                           "match.new entries found for watched lists.", true,
+                           match_stat,
+                           (void *)offsetof(struct match_stats, notified));
+}
+
 static void register_gauges(void)
 {
+    register_match_gauges();
     metrics_register_gauge("expomatch_connections", "Open RPC connections.",
                            false, gauge_conns, NULL);
     metrics_register_gauge("expomatch_connections_accepted_total",
@@ -177,6 +224,12 @@ int main(int argc, char **argv)
         return 1;
     }
     server_init(&srv, base, &cfg, &err);
+    struct match_config mc = {.active_seconds =
+                                  (unsigned)cfg.match_keep_seconds,
+                              .active_max = (unsigned)cfg.match_keep_max};
+    match_init(&mc, notify_match_new, NULL);
+    match_set_clock(now_ms);
+    subs_init(match_watch);
     rpc_init();
     register_gauges();
 
@@ -200,7 +253,8 @@ int main(int argc, char **argv)
         log_error("redis: %s", err.msg);
         return 1;
     }
-    srv.follow = follow_new(base, srv.store, &sc, on_change, NULL, &err);
+    sync_init(srv.store);
+    srv.follow = follow_new(base, &sc, on_change, NULL, &err);
     if (srv.follow == NULL) {
         log_error("redis: %s", err.msg);
         return 1;
@@ -209,6 +263,10 @@ int main(int argc, char **argv)
     srv.sig_int = evsignal_new(base, SIGINT, on_signal, NULL);
     event_add(srv.sig_term, NULL);
     event_add(srv.sig_int, NULL);
+    struct timeval second = {1, 0};
+    struct event *match_tick =
+        event_new(base, -1, EV_PERSIST, on_match_tick, NULL);
+    event_add(match_tick, &second);
     log_info("expomatchd %s starting; waiting for Redis at %s", EM_VERSION,
              cfg.redis);
 
@@ -221,6 +279,9 @@ int main(int argc, char **argv)
     store_free(srv.store);
     follow_free(srv.follow);
     server_free(&srv);
+    subs_cleanup();
+    match_shutdown();
+    event_free(match_tick);
     if (srv.http)
         http_free(srv.http);
     event_free(srv.sig_term);

@@ -511,7 +511,9 @@ int match_top(const char *event, const char *id, size_t k,
 
 void match_watch(const char *event, const char *id, int delta)
 {
-    struct mevent *ev = find_event(event, true);
+    struct mevent *ev = find_event(event, delta > 0);
+    if (ev == NULL)
+        return;
     struct mprof *p = lookup(ev, id);
     if (p == NULL) {
         add_pending_watch(ev, id, delta);

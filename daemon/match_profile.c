@@ -86,7 +86,8 @@ static uint16_t *code_list(const msgpack_object *a, uint16_t *n)
         if (get_str(&a->via.array.ptr[i], s, sizeof s) && strlen(s) == 2)
             v[(*n)++] = code_index(s);
     }
-    qsort(v, *n, sizeof *v, cmp_u16);
+    if (*n > 1)
+        qsort(v, *n, sizeof *v, cmp_u16);
     uint16_t m = 0;
     for (uint16_t i = 0; i < *n; i++)
         if (m == 0 || v[m - 1] != v[i])
@@ -200,7 +201,8 @@ static void fvec_unique(struct fvec *f)
  * larger share; across items they stay separate. */
 static void nvec_unique(struct nvec *f)
 {
-    qsort(f->v, f->n, sizeof *f->v, cmp_need);
+    if (f->n > 1)
+        qsort(f->v, f->n, sizeof *f->v, cmp_need);
     size_t m = 0;
     for (size_t i = 0; i < f->n; i++) {
         struct need_feat *last = m ? &f->v[m - 1] : NULL;

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "log.h"
 #include "server.h"
+#include "subs.h"
 #include "xmalloc.h"
 
 #define METHOD_NAME_MAX 64
@@ -60,6 +61,8 @@ static msgpack_packer *reply_start(struct req *r)
     struct conn *c = r->conn;
     if (conn_req_is_head(r) && c->state != CONN_CLOSED) {
         r->direct = true;
+        /* Until the reply is whole, notifications wait (conn_notify). */
+        c->packing = true;
         msgpack_packer_init(&r->pk, &c->out, buf_msgpack_write);
     } else {
         msgpack_sbuffer_init(&r->sbuf);
@@ -213,6 +216,24 @@ static void run_method(struct req *r, const msgpack_object *params)
     m->handler(r, params_map(params), found);
 }
 
+/* The participant a kiosk call acts for: the method's own hook, else the
+ * first of its actor arguments that is present (viewer, else id). */
+static int acting_participant(const struct method *m,
+                              const msgpack_object **found, char out[65],
+                              struct err *err)
+{
+    if (m->actor_of)
+        return m->actor_of(found, out, err);
+    int ai = -1;
+    for (int i = 0; i < 2 && m->actor[i] && ai < 0; i++) {
+        ai = arg_index(m, m->actor[i]);
+        if (ai >= 0 && found[ai] == NULL)
+            ai = -1;
+    }
+    return args_get_id(ai < 0 ? NULL : found[ai],
+                       ai < 0 ? m->actor[0] : m->args[ai].name, out, err);
+}
+
 /* Role, scope and badge checks, then the method. `frame` is the request's
  * bytes, kept for a kiosk call that must wait for its badge check. */
 static void dispatch(struct req *r, const msgpack_object *params,
@@ -229,6 +250,7 @@ static void dispatch(struct req *r, const msgpack_object *params,
             /* Back to unauthenticated, with auth-timeout to auth again. */
             c->role = ROLE_NONE;
             c->connected_ms = now_us() / 1000;
+            subs_conn_clear(c);
             rpc_reply_error(r, ERR_UNAUTHORIZED, "token expired");
             return;
         }
@@ -261,7 +283,7 @@ static void dispatch(struct req *r, const msgpack_object *params,
                         event);
         return;
     }
-    if (c->role != ROLE_KIOSK || m->actor[0] == NULL) {
+    if (c->role != ROLE_KIOSK || (m->actor[0] == NULL && !m->actor_of)) {
         m->handler(r, params_map(params), found);
         return;
     }
@@ -273,17 +295,8 @@ static void dispatch(struct req *r, const msgpack_object *params,
                         "participant's badge)");
         return;
     }
-    /* The acting participant: the first of the method's actor arguments
-     * that is present (viewer, else id). */
-    int ai = -1;
-    for (int i = 0; i < 2 && m->actor[i] && ai < 0; i++) {
-        ai = arg_index(m, m->actor[i]);
-        if (ai >= 0 && found[ai] == NULL)
-            ai = -1;
-    }
     char actor[65];
-    if (args_get_id(ai < 0 ? NULL : found[ai],
-                    ai < 0 ? m->actor[0] : m->args[ai].name, actor, &err) < 0) {
+    if (acting_participant(m, found, actor, &err) < 0) {
         rpc_reply_err(r, &err);
         return;
     }

@@ -39,6 +39,11 @@ struct method {
     /* Kiosk calls act for a participant proven by `badge`: the argument
      * names holding it, first present wins (e.g. "viewer", "id"). */
     const char *actor[2];
+    /* Or, where the participant is not one argument (subscribe's topic),
+     * finds it in the parsed arguments (indexed like args): 0 with the id
+     * in out, or -1 with err. Used in place of actor[] when set. */
+    int (*actor_of)(const msgpack_object **found, char out[ARGS_ID_MAX + 1],
+                    struct err *err);
     struct method_stats stats; /* calls, errors, latency for /metrics */
 };
 

@@ -26,6 +26,7 @@
 struct state_counts state_counts;
 
 struct rebuild;
+static void loaded(void *priv, bool ok);
 
 /* One event being read. */
 struct ev_load {
@@ -47,7 +48,7 @@ struct rebuild {
 
 static void finish(struct rebuild *rb)
 {
-    if (!rb->failed)
+    if (!rb->failed && rb->done != loaded)
         state_counts = rb->counts;
     rb->done(rb->priv, !rb->failed);
     free(rb);
@@ -171,6 +172,10 @@ static void load_event(struct rebuild *rb, const char *event)
     l->rb = rb;
     snprintf(l->event, sizeof l->event, "%s", event);
     rb->waiting++;
+    /* Known to the follower from now on, with its start still unset, so
+     * that it does not report the event as new and load it twice. */
+    if (srv_global && srv_global->follow)
+        follow_event_from(srv_global->follow, event, "");
     char k[KEY_MAX];
     store_command(rb->st, on_last_id, l, "XREVRANGE %s + - COUNT 1",
                   key_fmt(k, event, "log", NULL));
@@ -202,6 +207,27 @@ static void on_events(void *priv, const redisReply *reply,
         rb->counts.events++;
         load_event(rb, id);
     }
+    release(rb);
+}
+
+static void loaded(void *priv, bool ok)
+{
+    char *event = priv;
+    if (!ok)
+        log_warn("could not load event '%s'; its next change retries", event);
+    else
+        log_info("loaded event '%s'", event);
+    free(event);
+}
+
+void state_load_event(struct store *st, const char *event)
+{
+    struct rebuild *rb = xcalloc(1, sizeof *rb);
+    rb->st = st;
+    rb->done = loaded;
+    rb->priv = xstrdup(event);
+    rb->waiting = 1;
+    load_event(rb, event);
     release(rb);
 }
 

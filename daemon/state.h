@@ -19,4 +19,8 @@ extern struct state_counts state_counts;
 void state_rebuild(struct store *st, void (*done)(void *priv, bool ok),
                    void *priv);
 
+/* Loads one event that another daemon created (or that this one had not
+ * seen), the same way; failures are logged. */
+void state_load_event(struct store *st, const char *event);
+
 #endif

@@ -7,6 +7,7 @@
 #include "keys.h"
 #include "log.h"
 #include "match.h"
+#include "state.h"
 #include "xmalloc.h"
 
 static struct store *link;
@@ -90,5 +91,7 @@ void sync_change(const char *event, const char *kind, const char *id,
         sync_fetch_profile(event, id);
     } else if (strcmp(kind, "event.put") == 0) {
         sync_fetch_event(event);
+    } else if (strcmp(kind, "event.new") == 0) {
+        state_load_event(link, event);
     }
 }

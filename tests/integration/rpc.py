@@ -5,6 +5,7 @@ params]`, responses `[1, msgid, error, result]`, notifications `[2, method,
 params]`. Every socket has a timeout, so a daemon that hangs makes a test
 fail instead of stalling the suite.
 """
+import collections
 import socket
 import time
 
@@ -78,6 +79,9 @@ class Client:
                                          max_buffer_size=256 * 1024 * 1024)
         self.next_id = 1
         self.closed_by_peer = False
+        # Notifications `[2, method, params]` that arrived while a reply
+        # was awaited, oldest first (see wait_notification).
+        self.notifications = collections.deque()
 
     # -- plumbing -------------------------------------------------------
 
@@ -130,10 +134,29 @@ class Client:
             self._fill(left)
 
     def read_response(self, timeout=None):
-        msg = self.read_msg(timeout)
-        assert isinstance(msg, list) and len(msg) == 4 and msg[0] == 1, \
-            "not a response: %r" % (msg,)
-        return msg
+        """The next response; notifications before it are kept aside."""
+        deadline = time.monotonic() + (timeout if timeout is not None
+                                       else self.timeout)
+        while True:
+            msg = self.read_msg(max(deadline - time.monotonic(), 0.001))
+            if is_notification(msg):
+                self.notifications.append(msg)
+                continue
+            assert isinstance(msg, list) and len(msg) == 4 and msg[0] == 1, \
+                "not a response: %r" % (msg,)
+            return msg
+
+    def wait_notification(self, timeout=None):
+        """The oldest notification not yet taken, as (method, params);
+        reads until one arrives. Raises socket.timeout if none comes."""
+        deadline = time.monotonic() + (timeout if timeout is not None
+                                       else self.timeout)
+        while not self.notifications:
+            msg = self.read_msg(max(deadline - time.monotonic(), 0.001))
+            assert is_notification(msg), "not a notification: %r" % (msg,)
+            self.notifications.append(msg)
+        _, method, params = self.notifications.popleft()
+        return method, params
 
     def read_until_closed(self, timeout=None):
         """Read messages until the server closes; return them. Raises
@@ -215,6 +238,10 @@ class Client:
         assert got == ids, "responses out of order: %r... expected %r..." % (
             got[:10], ids[:10])
         return out
+
+
+def is_notification(msg):
+    return isinstance(msg, list) and len(msg) == 3 and msg[0] == 2
 
 
 def result_of(resp):

@@ -1,0 +1,58 @@
+/* notify.c: packs the contract's notifications (see notify.h). */
+#include "notify.h"
+
+#include <msgpack.h>
+#include <stdio.h>
+
+#include "m_match.h"
+#include "rpc.h"
+#include "subs.h"
+
+void notify_participant_update(const char *event, const char *id,
+                               long long version, bool deleted)
+{
+    if (!subs_has(event, "event"))
+        return;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_map(&pk, deleted ? 4 : 3);
+    mp_pack_cstr(&pk, "event");
+    mp_pack_cstr(&pk, event);
+    mp_pack_cstr(&pk, "id");
+    mp_pack_cstr(&pk, id);
+    mp_pack_cstr(&pk, "version");
+    msgpack_pack_long_long(&pk, deleted ? 0 : version);
+    if (deleted) {
+        mp_pack_cstr(&pk, "deleted");
+        msgpack_pack_true(&pk);
+    }
+    subs_publish(event, "event", "participant.update", sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+void notify_match_new(void *priv, const char *event, const char *id,
+                      const struct match_entry *e)
+{
+    (void)priv;
+    char topic[80];
+    snprintf(topic, sizeof topic, "participant:%s", id);
+    if (!subs_has(event, topic))
+        return;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_map(&pk, 3);
+    mp_pack_cstr(&pk, "event");
+    mp_pack_cstr(&pk, event);
+    mp_pack_cstr(&pk, "id");
+    mp_pack_cstr(&pk, id);
+    mp_pack_cstr(&pk, "match");
+    pack_match_entry(&pk, e);
+    subs_publish(event, topic, "match.new", sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+}

@@ -1,0 +1,21 @@
+/* notify.h: the contract's notifications, packed and handed to the
+ * subscription tables (subs.h) for delivery. */
+#ifndef EM_NOTIFY_H
+#define EM_NOTIFY_H
+
+#include <stdbool.h>
+
+#include "match.h"
+
+/* participant.update on the event topic: a profile's new version, or with
+ * deleted its removal (version 0, deleted: true; an addition to the
+ * contract). Costs nothing when nobody here listens. */
+void notify_participant_update(const char *event, const char *id,
+                               long long version, bool deleted);
+
+/* match.new to subscribers of participant:<id>: e entered its top 10 (a
+ * match_notify_fn of the matching engine). */
+void notify_match_new(void *priv, const char *event, const char *id,
+                      const struct match_entry *e);
+
+#endif

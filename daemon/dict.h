@@ -22,6 +22,8 @@ struct dict_entry {
     uint8_t kind;  /* enum feat_kind */
     uint8_t level; /* code level; 0 for tokens */
     uint32_t next; /* hash chain, or free list; DICT_NONE ends it */
+    uint32_t rar;  /* cached rarity (match_score.c) for this... */
+    uint32_t rar_df, rar_n; /* ...df and this many profiles */
 };
 
 #define DICT_NONE UINT32_MAX

@@ -142,6 +142,10 @@ static void set_info(struct mevent *ev, const struct mprof *p)
 {
     ev->info[p->idx] = (struct pinfo){
         .lbloom = lang_bloom(p->lang, p->nlang),
+        .mbloom = lang_bloom(p->market, p->nmarket),
+        .slots = p->all_slots     ? ~0ull
+                 : p->nslot_words ? p->slots[0]
+                                  : 0,
         .cong = p->cong,
         .country = p->country,
         .side = p->side,
@@ -614,6 +618,8 @@ static void set_interpreters(struct mevent *ev, const msgpack_object *a)
     for (uint32_t i = 0; i < ev->ninterp; i++)
         free(ev->interp[i].lang);
     free(ev->interp);
+    free(ev->bridge);
+    ev->bridge = NULL;
     ev->interp = NULL;
     ev->ninterp = 0;
     if (a == NULL || a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size == 0)
@@ -630,6 +636,17 @@ static void set_interpreters(struct mevent *ev, const msgpack_object *a)
             if (s->type == MSGPACK_OBJECT_STR && s->via.str.size == 2)
                 it->lang[it->nlang++] = code_index(s->via.str.ptr);
         }
+    }
+    /* Every pair of languages some interpreter speaks both of. */
+    ev->bridge =
+        xcalloc((size_t)LANG_CODES * LANG_CODES / 64 + 1, sizeof *ev->bridge);
+    for (uint32_t i = 0; i < ev->ninterp; i++) {
+        const struct interp *it = &ev->interp[i];
+        for (uint16_t x = 0; x < it->nlang; x++)
+            for (uint16_t y = 0; y < it->nlang; y++) {
+                size_t bit = (size_t)it->lang[x] * LANG_CODES + it->lang[y];
+                ev->bridge[bit / 64] |= 1ull << (bit % 64);
+            }
     }
 }
 

@@ -93,6 +93,8 @@ struct active {
  * idx so that pruning reads no profile. */
 struct pinfo {
     uint64_t lbloom; /* lang_bloom() of its languages */
+    uint64_t mbloom; /* the same of its markets */
+    uint64_t slots;  /* its free slots among the first 64 slot indices */
     float cong;      /* congestion factor */
     uint16_t country;
     uint8_t side, size, coop;
@@ -141,6 +143,8 @@ struct mevent {
     uint32_t ncur;
     struct interp *interp;
     uint32_t ninterp;
+    uint64_t *bridge; /* bit la * LANG_CODES + lb: an interpreter speaks both;
+                         NULL without interpreters */
     /* watch counts of participants without a profile here yet */
     struct pending_watch {
         char id[65];
@@ -150,6 +154,8 @@ struct mevent {
     struct scratch sc;
     struct mevent *next;
 };
+
+#define LANG_CODES (26 * 26)
 
 /* Index of a two-letter ISO code ("TH", "th") in 0..675. */
 static inline uint16_t code_index(const char *s)
@@ -197,8 +203,9 @@ static inline bool sides_match(const struct mprof *a, const struct mprof *b)
  * sector share plus b's compact facts; used to prune (match_query.c).
  * a_markets: a bit per code_index() of a's markets. */
 double score_bound(const struct mevent *ev, const struct mprof *a,
-                   const uint64_t *a_markets, const struct pinfo *b,
-                   double need_a, double need_b, double sector);
+                   const struct pinfo *ai, const uint64_t *a_markets,
+                   const struct pinfo *b, double need_a, double need_b,
+                   double sector);
 /* A 64-bit summary of a language list: no common bit, no common language. */
 uint64_t lang_bloom(const uint16_t *lang, uint16_t n);
 

@@ -245,11 +245,17 @@ size_t query_top(struct mevent *ev, const struct mprof *a, size_t k,
      * the bar; otherwise what they may add is counted in every bound. */
     bool walked = n < k;
     if (!walked) {
-        struct pinfo best = {~0ull, 1.0f, 0, SIDE_BOTH, SIZE_SMALL, 0xff};
+        struct pinfo best = {.lbloom = ~0ull,
+                             .mbloom = ~0ull,
+                             .slots = ~0ull,
+                             .cong = 1.0f,
+                             .side = SIDE_BOTH,
+                             .size = SIZE_SMALL,
+                             .coop = 0xff};
         uint64_t all_markets[(26 * 26 + 63) / 64];
         memset(all_markets, 0xff, sizeof all_markets);
-        double ub = score_bound(ev, a, all_markets, &best, bm.need, bm.offer,
-                                bm.sector);
+        double ub = score_bound(ev, a, &best, all_markets, &best, bm.need,
+                                bm.offer, bm.sector);
         walked = ub * 1.0001 + 1e-6 >= out[k - 1].score;
     }
     if (walked) {
@@ -272,8 +278,8 @@ size_t query_top(struct mevent *ev, const struct mprof *a, size_t k,
         c->sector += bm.sector;
         if (n == k && linear_bound(c) < bar)
             continue;
-        double ub = score_bound(ev, a, markets, &ev->info[idx], c->need,
-                                c->offer, c->sector);
+        double ub = score_bound(ev, a, &ev->info[a->idx], markets,
+                                &ev->info[idx], c->need, c->offer, c->sector);
         /* Float sums may round below the exact value: keep a margin. */
         ub = ub * 1.0001 + 1e-6;
         if (n == k && ub < bar)

@@ -46,14 +46,20 @@ static const char *const isic_level_name[5] = {"", "section", "division",
 
 uint32_t score_rarity(const struct mevent *ev, uint32_t fid)
 {
-    uint32_t df = ev->dict.e[fid].df;
+    /* Cached in the entry until df or the profile count changes; the
+     * cache is not part of the engine's meaning, hence the cast. */
+    struct dict_entry *e = (struct dict_entry *)&ev->dict.e[fid];
+    if (e->rar_n == ev->nprofiles && e->rar_df == e->df && e->rar_n)
+        return e->rar;
+    uint32_t df = e->df ? e->df : 1;
     double n = ev->nprofiles > 0 ? ev->nprofiles : 1;
-    if (df == 0)
-        df = 1;
     double r = log1p(n / df) / log1p(n);
     if (r > 1)
         r = 1;
-    return (uint32_t)(r * W_ONE + 0.5);
+    e->rar = (uint32_t)(r * W_ONE + 0.5);
+    e->rar_df = e->df;
+    e->rar_n = ev->nprofiles;
+    return e->rar;
 }
 
 /* What one need item got from the other side's offers. */
@@ -231,6 +237,20 @@ static int bridge(const struct mevent *ev, const struct mprof *a,
     return -1;
 }
 
+/* Whether an interpreter speaks a language of each (the event's matrix of
+ * language pairs, built by match_event_put). */
+static bool bridged(const struct mevent *ev, const struct mprof *a,
+                    const struct mprof *b)
+{
+    for (uint16_t i = 0; i < a->nlang; i++)
+        for (uint16_t j = 0; j < b->nlang; j++) {
+            size_t bit = (size_t)a->lang[i] * LANG_CODES + b->lang[j];
+            if (ev->bridge[bit / 64] >> (bit % 64) & 1)
+                return true;
+        }
+    return false;
+}
+
 static uint32_t shared_slots(const struct mevent *ev, const struct mprof *a,
                              const struct mprof *b)
 {
@@ -255,17 +275,26 @@ uint64_t lang_bloom(const uint16_t *lang, uint16_t n)
 }
 
 double score_bound(const struct mevent *ev, const struct mprof *a,
-                   const uint64_t *a_markets, const struct pinfo *b,
-                   double need_a, double need_b, double sector)
+                   const struct pinfo *ai, const uint64_t *a_markets,
+                   const struct pinfo *b, double need_a, double need_b,
+                   double sector)
 {
     double s = sector > 1 ? 1 : sector;
     bool mkt_a = a_markets[b->country / 64] >> (b->country % 64) & 1;
+    bool mkt_b = b->mbloom >> (a->country % 64) & 1;
     double fa = (need_a > 1 ? 1 : need_a) + SECTOR_SHARE * s +
                 (mkt_a ? MARKET_BONUS : 0);
-    double fb = (need_b > 1 ? 1 : need_b) + SECTOR_SHARE * s + MARKET_BONUS;
+    double fb = (need_b > 1 ? 1 : need_b) + SECTOR_SHARE * s +
+                (mkt_b ? MARKET_BONUS : 0);
     double core = (fa + fb) / 2 + (fa < fb ? fa : fb) / 2;
     double extra = SLOTS_BONUS;
-    if (lang_bloom(a->lang, a->nlang) & b->lbloom)
+    if (ev->nslot_names <= 64) {
+        /* Every slot has a bit: the count is exact. */
+        int n = __builtin_popcountll(ai->slots & b->slots &
+                                     (ev->ncur_words ? ev->cur[0] : 0));
+        extra = SLOTS_BONUS * (n > SLOTS_FULL ? SLOTS_FULL : n) / SLOTS_FULL;
+    }
+    if (ai->lbloom & b->lbloom)
         extra += LANG_BONUS;
     else if (ev->ninterp)
         extra += INTERP_BONUS;
@@ -438,10 +467,9 @@ double score_pair(const struct mevent *ev, const struct mprof *a,
             SECTOR_SHARE * s + (mkt_b ? MARKET_BONUS : 0);
         double core = (fa + fb) / 2 + (fa < fb ? fa : fb) / 2;
         double extra = 0;
-        uint16_t la, lb;
         if (shared_language(a, b) >= 0)
             extra += LANG_BONUS;
-        else if (bridge(ev, a, b, &la, &lb) >= 0)
+        else if (ev->bridge && bridged(ev, a, b))
             extra += INTERP_BONUS;
         if (a->coop & b->coop)
             extra += COOP_BONUS;

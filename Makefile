@@ -40,7 +40,7 @@ BINS := $(BIN)/expomatchd $(BIN)/expomatch-cli $(BIN)/expomatch-bench \
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit integration ci asan valgrind install clean bench fmt
+.PHONY: all deps run test unit integration ci asan valgrind install clean bench bench-match fmt
 all: $(BINS)
 
 $(BUILD)/%.o: %.c
@@ -115,6 +115,14 @@ asan:
 
 bench: all
 	@sh tests/bench/run.sh
+
+# The matching engine: evaluation on 10k generated participants, then the
+# daemon with 10k and 100k (a few minutes; generated expos are cached).
+bench-match: all
+	$(PYTHON) tests/bench/gen_expo.py --seed 1 --participants 10000 --out $(BUILD)/expo-1-10000 > /dev/null
+	$(BIN)/expomatch-evalmatch $(BUILD)/expo-1-10000 --all
+	$(PYTHON) tests/bench/matchbench.py --participants 10000
+	$(PYTHON) tests/bench/matchbench.py --participants 100000
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/expomatch $(DESTDIR)$(PREFIX)/lib/systemd/system

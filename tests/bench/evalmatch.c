@@ -278,6 +278,10 @@ static void simulate(unsigned rounds, bool feed)
            "requested: %u\n",
            rounds, feed ? "on " : "off", 100.0 * any / nids, gini(got, nids),
            max);
+    /* Suggestions at the end of the day: with congestion on, the load of
+     * requests now shapes everyone's lists. */
+    eval_spread(feed ? "top-10 spread after the day, congestion on "
+                     : "top-10 spread after the day, congestion off");
     if (feed)
         for (size_t i = 0; i < nids; i++)
             match_set_load(event_id, ids[i], 0, 0);
@@ -355,7 +359,6 @@ int main(int argc, char **argv)
     eval_planted(argv[1]);
     bench_puts(path, nids < 20000 ? nids : 20000);
     if (all) {
-        eval_spread("top-10 spread");
         simulate(rounds, false);
         simulate(rounds, true);
     }

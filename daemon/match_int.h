@@ -199,13 +199,6 @@ static inline bool sides_match(const struct mprof *a, const struct mprof *b)
 {
     return a != b && (a->side | b->side) == SIDE_BOTH;
 }
-/* The most a pair can score, from upper bounds of both need fits and the
- * sector share plus b's compact facts; used to prune (match_query.c).
- * a_markets: a bit per code_index() of a's markets. */
-double score_bound(const struct mevent *ev, const struct mprof *a,
-                   const struct pinfo *ai, const uint64_t *a_markets,
-                   const struct pinfo *b, double need_a, double need_b,
-                   double sector);
 /* A 64-bit summary of a language list: no common bit, no common language. */
 uint64_t lang_bloom(const uint16_t *lang, uint16_t n);
 
@@ -221,5 +214,54 @@ uint32_t *query_active_near(struct mevent *ev, const struct mprof *p,
 /* Compares (score desc, id asc): negative when x ranks before y. */
 int top_cmp(const struct mevent *ev, const struct top_entry *x,
             const struct top_entry *y);
+
+/* The weights of the score (match_score.c explains them). */
+#define SECTOR_SHARE 0.30
+#define MARKET_BONUS 0.15
+#define LANG_BONUS 0.10
+#define INTERP_BONUS 0.05
+#define COOP_BONUS 0.05
+#define SLOTS_BONUS 0.05
+#define SLOTS_FULL 4 /* shared free slots that earn the whole bonus */
+#define SIZE_BONUS 0.03
+#define FIT_MAX (1.0 + SECTOR_SHARE + MARKET_BONUS)
+#define RAW_MAX (FIT_MAX + LANG_BONUS + COOP_BONUS + SLOTS_BONUS + SIZE_BONUS)
+
+/* The most a pair can score, from upper bounds of both need fits and the
+ * sector share plus b's compact facts; used to prune (match_query.c).
+ * a_markets: a bit per code_index() of a's markets. Inline: it runs for
+ * every candidate a query meets. */
+static inline double score_bound(const struct mevent *ev, const struct mprof *a,
+                   const struct pinfo *ai, const uint64_t *a_markets,
+                   const struct pinfo *b, double need_a, double need_b,
+                   double sector)
+{
+    double s = sector > 1 ? 1 : sector;
+    bool mkt_a = a_markets[b->country / 64] >> (b->country % 64) & 1;
+    bool mkt_b = b->mbloom >> (a->country % 64) & 1;
+    double fa = (need_a > 1 ? 1 : need_a) + SECTOR_SHARE * s +
+                (mkt_a ? MARKET_BONUS : 0);
+    double fb = (need_b > 1 ? 1 : need_b) + SECTOR_SHARE * s +
+                (mkt_b ? MARKET_BONUS : 0);
+    double core = (fa + fb) / 2 + (fa < fb ? fa : fb) / 2;
+    double extra = SLOTS_BONUS;
+    if (ev->nslot_names <= 64) {
+        /* Every slot has a bit: the count is exact. */
+        uint64_t x = ai->slots & b->slots & (ev->ncur_words ? ev->cur[0] : 0);
+        int n = 0;
+        for (; x && n < SLOTS_FULL; n++)
+            x &= x - 1; /* counts only as far as the bonus goes */
+        extra = SLOTS_BONUS * n / SLOTS_FULL;
+    }
+    if (ai->lbloom & b->lbloom)
+        extra += LANG_BONUS;
+    else if (ev->ninterp)
+        extra += INTERP_BONUS;
+    if (a->coop & b->coop)
+        extra += COOP_BONUS;
+    if (b->size == SIZE_MICRO || b->size == SIZE_SMALL)
+        extra += SIZE_BONUS;
+    return (core + extra) / RAW_MAX * b->cong;
+}
 
 #endif

@@ -31,16 +31,6 @@ static const uint32_t isic_step[5] = {0, 150000, 250000, 300000, 300000};
 static const char *const isic_level_name[5] = {"", "section", "division",
                                                "group", "class"};
 
-#define SECTOR_SHARE 0.30
-#define MARKET_BONUS 0.15
-#define LANG_BONUS 0.10
-#define INTERP_BONUS 0.05
-#define COOP_BONUS 0.05
-#define SLOTS_BONUS 0.05
-#define SLOTS_FULL 4 /* shared free slots that earn the whole bonus */
-#define SIZE_BONUS 0.03
-#define FIT_MAX (1.0 + SECTOR_SHARE + MARKET_BONUS)
-#define RAW_MAX (FIT_MAX + LANG_BONUS + COOP_BONUS + SLOTS_BONUS + SIZE_BONUS)
 
 #define WORDS_SHOWN 3
 
@@ -272,37 +262,6 @@ uint64_t lang_bloom(const uint16_t *lang, uint16_t n)
     for (uint16_t i = 0; i < n; i++)
         b |= 1ull << (lang[i] % 64);
     return b;
-}
-
-double score_bound(const struct mevent *ev, const struct mprof *a,
-                   const struct pinfo *ai, const uint64_t *a_markets,
-                   const struct pinfo *b, double need_a, double need_b,
-                   double sector)
-{
-    double s = sector > 1 ? 1 : sector;
-    bool mkt_a = a_markets[b->country / 64] >> (b->country % 64) & 1;
-    bool mkt_b = b->mbloom >> (a->country % 64) & 1;
-    double fa = (need_a > 1 ? 1 : need_a) + SECTOR_SHARE * s +
-                (mkt_a ? MARKET_BONUS : 0);
-    double fb = (need_b > 1 ? 1 : need_b) + SECTOR_SHARE * s +
-                (mkt_b ? MARKET_BONUS : 0);
-    double core = (fa + fb) / 2 + (fa < fb ? fa : fb) / 2;
-    double extra = SLOTS_BONUS;
-    if (ev->nslot_names <= 64) {
-        /* Every slot has a bit: the count is exact. */
-        int n = __builtin_popcountll(ai->slots & b->slots &
-                                     (ev->ncur_words ? ev->cur[0] : 0));
-        extra = SLOTS_BONUS * (n > SLOTS_FULL ? SLOTS_FULL : n) / SLOTS_FULL;
-    }
-    if (ai->lbloom & b->lbloom)
-        extra += LANG_BONUS;
-    else if (ev->ninterp)
-        extra += INTERP_BONUS;
-    if (a->coop & b->coop)
-        extra += COOP_BONUS;
-    if (b->size == SIZE_MICRO || b->size == SIZE_SMALL)
-        extra += SIZE_BONUS;
-    return (core + extra) / RAW_MAX * b->cong;
 }
 
 /* --- reasons --- */

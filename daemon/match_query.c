@@ -75,10 +75,11 @@ struct broad_max {
     float need, offer, sector;
 };
 
-/* Walks the posting lists in `x` of a's features, the broad ones or the
- * others, filling the scratch; returns what the broad ones may add. */
+/* Walks (if `walk`) the posting lists in `x` of a's features, the broad
+ * ones or the others, filling the scratch; returns what the broad ones may
+ * add. */
 static struct broad_max accumulate(struct mevent *ev, const struct mindex *x,
-                                   const struct mprof *a, bool broad)
+                                   const struct mprof *a, bool broad, bool walk)
 {
     struct scratch *s = &ev->sc;
     struct broad_max bm = {0, 0, 0};
@@ -93,7 +94,7 @@ static struct broad_max accumulate(struct mevent *ev, const struct mindex *x,
         float w = (float)((double)sum / W_ONE / a->nneed_items * r);
         if (is_broad(e))
             bm.need += w;
-        if (is_broad(e) != broad)
+        if (is_broad(e) != broad || !walk)
             continue;
         for (int sd = SIDE_BUYER; sd <= SIDE_BOTH; sd++) {
             const struct posting *pl = mindex_get(x, RL_OFFER, sd, fid);
@@ -109,7 +110,7 @@ static struct broad_max accumulate(struct mevent *ev, const struct mindex *x,
         /* A chapter adds at most 0.3 to each of the other's need items. */
         if (is_broad(e))
             bm.offer = 0.3f;
-        if (is_broad(e) != broad)
+        if (is_broad(e) != broad || !walk)
             continue;
         float r =
             e->kind == FEAT_TOKEN ? (float)score_rarity(ev, fid) / W_ONE : 1.0f;
@@ -127,7 +128,7 @@ static struct broad_max accumulate(struct mevent *ev, const struct mindex *x,
         float w = isic_step_f[e->level < 5 ? e->level : 0];
         if (is_broad(e))
             bm.sector += w;
-        if (is_broad(e) != broad)
+        if (is_broad(e) != broad || !walk)
             continue;
         for (int sd = SIDE_BUYER; sd <= SIDE_BOTH; sd++) {
             const struct posting *pl = mindex_get(x, RL_SECTOR, sd, fid);
@@ -138,6 +139,80 @@ static struct broad_max accumulate(struct mevent *ev, const struct mindex *x,
         }
     }
     return bm;
+}
+
+/* One specific feature of the asker, to walk in order of strength. */
+struct term {
+    enum role_list role; /* lists walked: RL_OFFER for a need, ... */
+    uint32_t fid;
+    float w;        /* need: share; offer: rarity; sector: step */
+    float strength; /* the most it adds to a candidate, for the order */
+};
+
+static int cmp_strength(const void *x, const void *y)
+{
+    float a = ((const struct term *)x)->strength;
+    float b = ((const struct term *)y)->strength;
+    return a > b ? -1 : a < b;
+}
+
+/* The asker's specific features as terms, strongest first. */
+static size_t specific_terms(struct mevent *ev, const struct mprof *a,
+                             struct term *t)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < a->nneed;) {
+        uint32_t fid = a->need[i].fid;
+        uint64_t sum = 0;
+        for (; i < a->nneed && a->need[i].fid == fid; i++)
+            sum += a->need[i].w;
+        const struct dict_entry *e = &ev->dict.e[fid];
+        if (is_broad(e))
+            continue;
+        double r =
+            e->kind == FEAT_TOKEN ? (double)score_rarity(ev, fid) / W_ONE : 1.0;
+        float w = (float)((double)sum / W_ONE / a->nneed_items * r);
+        t[n++] = (struct term){RL_OFFER, fid, w, w};
+    }
+    for (uint32_t i = 0; i < a->noffer; i++) {
+        const struct dict_entry *e = &ev->dict.e[a->offer[i]];
+        if (is_broad(e))
+            continue;
+        float r = e->kind == FEAT_TOKEN
+                      ? (float)score_rarity(ev, a->offer[i]) / W_ONE
+                      : 1.0f;
+        t[n++] = (struct term){RL_NEED, a->offer[i], r,
+                               e->kind == FEAT_TOKEN ? 0.8f * r : 1.0f};
+    }
+    for (uint32_t i = 0; i < a->nsector; i++) {
+        const struct dict_entry *e = &ev->dict.e[a->sector[i]];
+        if (is_broad(e))
+            continue;
+        float w = isic_step_f[e->level < 5 ? e->level : 0];
+        t[n++] = (struct term){RL_SECTOR, a->sector[i], w, w};
+    }
+    qsort(t, n, sizeof *t, cmp_strength);
+    return n;
+}
+
+static void walk_term(struct mevent *ev, const struct mprof *a,
+                      const struct term *t)
+{
+    struct scratch *s = &ev->sc;
+    for (int sd = SIDE_BUYER; sd <= SIDE_BOTH; sd++) {
+        const struct posting *pl = mindex_get(&ev->index, t->role, sd, t->fid);
+        if (pl == NULL || !side_ok(a->side, sd))
+            continue;
+        if (t->role == RL_OFFER)
+            for (uint32_t j = 0; j < pl->n; j++)
+                touch(s, pl->idx[j])->need += t->w;
+        else if (t->role == RL_NEED)
+            for (uint32_t j = 0; j < pl->n; j++)
+                touch(s, pl->idx[j])->offer += pl->w[j] * t->w;
+        else
+            for (uint32_t j = 0; j < pl->n; j++)
+                touch(s, pl->idx[j])->sector += t->w;
+    }
 }
 
 struct cand {
@@ -189,6 +264,7 @@ static inline float linear_bound(const struct acc *c)
 /* The seeds: the candidates with the largest accumulated fit, scored first
  * so that the k-th score (the bar the rest must clear) is known early. */
 #define SEEDS 32
+#define SEED_SCAN 2048 /* touched candidates the seeds are chosen from */
 
 static float seed_key(const struct acc *c)
 {
@@ -199,16 +275,26 @@ size_t query_top(struct mevent *ev, const struct mprof *a, size_t k,
                  struct top_entry *out)
 {
     scratch_begin(ev);
-    struct broad_max bm = accumulate(ev, &ev->index, a, false);
+    /* Specific features, strongest first, so that the first candidates
+     * touched are the likeliest to rank high; broad ones wait. */
+    struct term *terms =
+        xmalloc((a->nneed + a->noffer + a->nsector + 1) * sizeof *terms);
+    size_t nterms = specific_terms(ev, a, terms);
+    for (size_t i = 0; i < nterms; i++)
+        walk_term(ev, a, &terms[i]);
+    free(terms);
+    struct broad_max bm = accumulate(ev, &ev->index, a, true, false);
     struct scratch *s = &ev->sc;
     uint64_t markets[(26 * 26 + 63) / 64] = {0};
     for (uint16_t i = 0; i < a->nmarket; i++)
         markets[a->market[i] / 64] |= 1ull << (a->market[i] % 64);
 
-    /* Phase 1: the SEEDS best by accumulated fit (a small min-heap). */
+    /* Phase 1: the SEEDS best by accumulated fit (a small min-heap) among
+     * the first candidates touched, those of the strongest features. */
     struct cand seeds[SEEDS];
     size_t nseeds = 0;
-    for (uint32_t t = 0; t < s->ntouched; t++) {
+    uint32_t scan = s->ntouched < SEED_SCAN ? s->ntouched : SEED_SCAN;
+    for (uint32_t t = 0; t < scan; t++) {
         uint32_t idx = s->touched[t];
         if (idx == a->idx)
             continue;
@@ -252,14 +338,16 @@ size_t query_top(struct mevent *ev, const struct mprof *a, size_t k,
                              .side = SIDE_BOTH,
                              .size = SIZE_SMALL,
                              .coop = 0xff};
-        uint64_t all_markets[(26 * 26 + 63) / 64];
-        memset(all_markets, 0xff, sizeof all_markets);
-        double ub = score_bound(ev, a, &best, all_markets, &best, bm.need,
-                                bm.offer, bm.sector);
+        /* Any candidate: every extra it could bring, against a's own
+         * facts (its slots; a market bonus only if a names markets). */
+        uint64_t any_market[(26 * 26 + 63) / 64];
+        memset(any_market, a->nmarket ? 0xff : 0, sizeof any_market);
+        double ub = score_bound(ev, a, &ev->info[a->idx], any_market, &best,
+                                bm.need, bm.offer, bm.sector);
         walked = ub * 1.0001 + 1e-6 >= out[k - 1].score;
     }
     if (walked) {
-        accumulate(ev, &ev->index, a, true);
+        accumulate(ev, &ev->index, a, true, true);
         bm = (struct broad_max){0, 0, 0};
     }
 
@@ -306,8 +394,8 @@ uint32_t *query_active_near(struct mevent *ev, const struct mprof *p,
                             uint32_t *n)
 {
     scratch_begin(ev);
-    accumulate(ev, &ev->aindex, p, false);
-    accumulate(ev, &ev->aindex, p, true);
+    accumulate(ev, &ev->aindex, p, false, true);
+    accumulate(ev, &ev->aindex, p, true, true);
     struct scratch *s = &ev->sc;
     uint32_t *list = xmalloc((s->ntouched + 1) * sizeof *list);
     *n = 0;

@@ -250,20 +250,29 @@ static int check_allowed(struct req *r, const char *event, topic_buf *topics,
     return 0;
 }
 
+/* The event and topics of both methods; replies itself and returns -1 on
+ * a bad one. */
+static int read_args(struct req *r, const msgpack_object **args,
+                     char event[ARGS_ID_MAX + 1], topic_buf topics[TOPICS_MAX])
+{
+    struct err err;
+    if (arg_ids(r, "event", args[0], event, NULL, NULL) < 0)
+        return -1;
+    int n = parse_topics(args[1], topics, &err);
+    if (n < 0)
+        rpc_reply_err(r, &err);
+    return n;
+}
+
 /* args: event, topics, badge (checked by the dispatcher for kiosks) */
 void h_subscribe(struct req *r, const msgpack_object *map,
                  const msgpack_object **args)
 {
     char event[ARGS_ID_MAX + 1];
     topic_buf topics[TOPICS_MAX];
-    struct err err;
-    if (arg_ids(r, "event", args[0], event, NULL, NULL) < 0)
+    int got = read_args(r, args, event, topics);
+    if (got < 0)
         return;
-    int got = parse_topics(args[1], topics, &err);
-    if (got < 0) {
-        rpc_reply_err(r, &err);
-        return;
-    }
     size_t n = (size_t)got;
     if (check_allowed(r, event, topics, n) < 0)
         return;
@@ -306,15 +315,9 @@ void h_unsubscribe(struct req *r, const msgpack_object *map,
 {
     char event[ARGS_ID_MAX + 1];
     topic_buf topics[TOPICS_MAX];
-    struct err err;
-    if (arg_ids(r, "event", args[0], event, NULL, NULL) < 0)
-        return;
-    int n = parse_topics(args[1], topics, &err);
-    if (n < 0) {
-        rpc_reply_err(r, &err);
-        return;
-    }
+    int n = read_args(r, args, event, topics);
     for (int i = 0; i < n; i++)
         subs_remove(r->conn, event, topics[i]);
-    reply_topics(r, event);
+    if (n >= 0)
+        reply_topics(r, event);
 }

@@ -8,21 +8,29 @@
 #include "rpc.h"
 #include "subs.h"
 
+/* Starts the params of a notification: [{event, id, ...}] with `fields`
+ * entries in the map, the first two written here. */
+static void begin(msgpack_sbuffer *sb, msgpack_packer *pk, const char *event,
+                  const char *id, size_t fields)
+{
+    msgpack_sbuffer_init(sb);
+    msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_map(pk, fields);
+    mp_pack_cstr(pk, "event");
+    mp_pack_cstr(pk, event);
+    mp_pack_cstr(pk, "id");
+    mp_pack_cstr(pk, id);
+}
+
 void notify_participant_update(const char *event, const char *id,
                                long long version, bool deleted)
 {
     if (!subs_has(event, "event"))
         return;
     msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 1);
-    msgpack_pack_map(&pk, deleted ? 4 : 3);
-    mp_pack_cstr(&pk, "event");
-    mp_pack_cstr(&pk, event);
-    mp_pack_cstr(&pk, "id");
-    mp_pack_cstr(&pk, id);
+    begin(&sb, &pk, event, id, deleted ? 4 : 3);
     mp_pack_cstr(&pk, "version");
     msgpack_pack_long_long(&pk, deleted ? 0 : version);
     if (deleted) {
@@ -42,15 +50,8 @@ void notify_match_new(void *priv, const char *event, const char *id,
     if (!subs_has(event, topic))
         return;
     msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 1);
-    msgpack_pack_map(&pk, 3);
-    mp_pack_cstr(&pk, "event");
-    mp_pack_cstr(&pk, event);
-    mp_pack_cstr(&pk, "id");
-    mp_pack_cstr(&pk, id);
+    begin(&sb, &pk, event, id, 3);
     mp_pack_cstr(&pk, "match");
     pack_match_entry(&pk, e);
     subs_publish(event, topic, "match.new", sb.data, sb.size);

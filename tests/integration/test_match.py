@@ -202,12 +202,18 @@ def test_identical_after_restart(make_stack):
     assert after == before
 
 
-def test_second_daemon_serves_the_same_matches(make_stack, tmp_path):
-    stack = make_stack()
+def second_daemon(stack, tmp_path):
+    """Another daemon on the stack's Redis, with the same admin token and
+    secret key."""
     other = Daemon(stack.redis.port, tmp_path / "second", name="second")
     other.admin_token = stack.daemon.admin_token
     other.keyfile.write_bytes(stack.daemon.keyfile.read_bytes())
-    other.start()
+    return other.start()
+
+
+def test_second_daemon_serves_the_same_matches(make_stack, tmp_path):
+    stack = make_stack()
+    other = second_daemon(stack, tmp_path)
     try:
         with stack.daemon.admin() as a, other.admin() as b:
             ev = uid("ev")
@@ -332,10 +338,7 @@ def test_event_topic_carries_no_matches(admin, daemon, ev, clients):
 
 def test_subscriber_on_another_daemon_gets_match_new(make_stack, tmp_path):
     stack = make_stack()
-    other = Daemon(stack.redis.port, tmp_path / "second", name="second")
-    other.admin_token = stack.daemon.admin_token
-    other.keyfile.write_bytes(stack.daemon.keyfile.read_bytes())
-    other.start()
+    other = second_daemon(stack, tmp_path)
     try:
         with stack.daemon.admin() as a, other.admin() as b:
             ev = uid("ev")

@@ -84,7 +84,6 @@ uint32_t dict_intern(struct dict *d, enum feat_kind kind, int level,
     e->text = xstrdup(text);
     e->refs = 0;
     e->df = 0;
-    e->rar_n = 0;
     e->kind = (uint8_t)kind;
     e->level = (uint8_t)level;
     d->live++;

@@ -223,6 +223,7 @@ static void refresh(struct mevent *ev, struct active *a)
     struct active old = *a;
     memcpy(a->top, fresh, n * sizeof *fresh);
     a->n = (unsigned)n;
+    a->stale = false;
     for (size_t i = 0; i < n; i++)
         if (!in_list(&old, fresh[i].idx))
             notify_entry(ev, a, &fresh[i]);
@@ -279,6 +280,8 @@ static void enforce_cap(void)
  * kept list now? */
 static void update_list(struct mevent *ev, struct active *a, uint32_t idx)
 {
+    if (a->stale)
+        return; /* recomputed whole when next asked */
     const struct mprof *b = ev->prof[idx];
     double s = b ? score_pair(ev, a->p, b, NULL) : 0;
     unsigned pos = 0;
@@ -343,6 +346,34 @@ static void update_near(struct mevent *ev, uint32_t *l1, uint32_t n1,
         }
     }
     free(l2);
+}
+
+/* Words whose weight changed in this write: every kept list of a profile
+ * using one of them is stale. Watched lists are recomputed now (their
+ * subscribers expect match.new); the others when next asked. */
+static void reweigh(struct mevent *ev)
+{
+    for (uint32_t i = 0; i < ev->nreweighed; i++) {
+        uint32_t fid = ev->reweighed[i];
+        if (fid >= ev->dict.n || ev->dict.e[fid].text == NULL)
+            continue; /* nobody uses it any more */
+        for (int r = RL_OFFER; r <= RL_NEED; r++)
+            for (int sd = SIDE_BUYER; sd <= SIDE_BOTH; sd++) {
+                const struct posting *pl =
+                    mindex_get(&ev->aindex, (enum role_list)r, sd, fid);
+                for (uint32_t j = 0; pl && j < pl->n; j++) {
+                    struct mprof *p = ev->prof[pl->idx[j]];
+                    if (p && p->active)
+                        p->active->stale = true;
+                }
+            }
+    }
+    if (ev->nreweighed == 0)
+        return;
+    ev->nreweighed = 0;
+    for (struct active *a = M.lru_head; a; a = a->lru_next)
+        if (a->ev == ev && a->stale && a->watchers)
+            refresh(ev, a);
 }
 
 static unsigned take_pending_watch(struct mevent *ev, const char *id)
@@ -437,6 +468,7 @@ int match_profile_put(const char *event, const char *id, long long version,
         p->active = a;
         mindex_add(&ev->aindex, ev, p);
     }
+    reweigh(ev);
     update_near(ev, l1, n1, p->idx);
     free(l1);
     unsigned w = old ? 0 : take_pending_watch(ev, id);
@@ -468,6 +500,7 @@ void match_profile_delete(const char *event, const char *id)
     ev->prof[idx] = NULL;
     mprof_free(ev, p);
     ev->nprofiles--;
+    reweigh(ev);
     update_near(ev, l1, n1, idx);
     free(l1);
     ev->free_idx[ev->nfree++] = idx;
@@ -491,6 +524,17 @@ int match_top(const char *event, const char *id, size_t k,
     if (k > MATCH_K_MAX)
         k = MATCH_K_MAX;
     M.queries++;
+    struct active *kept = p->active;
+    if (kept && !kept->stale && k <= MATCH_KEEP) {
+        /* The kept list is exact: every write that could change it has
+         * been applied to it. */
+        kept->asked_ms = M.clock();
+        lru_front(kept);
+        size_t shown = kept->n < k ? kept->n : k;
+        for (size_t i = 0; i < shown; i++)
+            fill_entry(ev, p, &kept->top[i], &out[i]);
+        return (int)shown;
+    }
     struct top_entry top[MATCH_K_MAX];
     size_t want = k < MATCH_KEEP ? MATCH_KEEP : k;
     size_t n = query_top(ev, p, want, top);
@@ -500,6 +544,7 @@ int match_top(const char *event, const char *id, size_t k,
         struct active old = *a;
         a->n = (unsigned)(n < MATCH_KEEP ? n : MATCH_KEEP);
         memcpy(a->top, top, a->n * sizeof *top);
+        a->stale = false;
         for (unsigned i = 0; i < a->n; i++)
             if (!in_list(&old, top[i].idx))
                 notify_entry(ev, a, &top[i]);
@@ -718,6 +763,7 @@ static void free_event(struct mevent *ev)
     free(ev->free_idx);
     free(ev->byid);
     free(ev->pwatch);
+    free(ev->reweighed);
     free(ev->sc.acc);
     free(ev->sc.touched);
     free(ev);

@@ -86,6 +86,7 @@ struct active {
     unsigned watchers; /* participant topics subscribed on this daemon */
     uint64_t asked_ms; /* last match.top or unsubscribe */
     uint32_t mark;     /* de-duplicates it within one update */
+    bool stale;        /* a word's weight changed: recompute before use */
     struct active *lru_prev, *lru_next; /* most recently used first */
 };
 
@@ -151,6 +152,8 @@ struct mevent {
         unsigned n;
     } * pwatch;
     uint32_t npwatch;
+    uint32_t *reweighed; /* words whose rarity step changed in this write */
+    uint32_t nreweighed, reweighed_cap;
     struct scratch sc;
     struct mevent *next;
 };
@@ -192,8 +195,22 @@ mindex_get(const struct mindex *x, enum role_list r, int side, uint32_t fid)
  * not match; fills why when not NULL. */
 double score_pair(const struct mevent *ev, const struct mprof *a,
                   const struct mprof *b, struct match_why *why);
-/* Rarity of a token in (0, 1] fixed point: rare words weigh more. */
+/* Rarity of a token in (0, 1] fixed point: rare words weigh more. It
+ * depends only on how many participants use the word (df), in steps at
+ * powers of two: 1 / (1 + floor(log2 df) / 4). So it changes rarely, and
+ * only for the words of the profile being written; the kept lists it
+ * touches are then marked stale (match.c), which keeps them exact. */
 uint32_t score_rarity(const struct mevent *ev, uint32_t fid);
+
+static inline unsigned rarity_step(uint32_t df)
+{
+    return df <= 1 ? 0 : 31 - (unsigned)__builtin_clz(df);
+}
+
+static inline uint32_t rarity_of_df(uint32_t df)
+{
+    return (uint32_t)(4.0 * W_ONE / (4 + rarity_step(df)) + 0.5);
+}
 /* Whether two sides may match at all. */
 static inline bool sides_match(const struct mprof *a, const struct mprof *b)
 {
@@ -232,9 +249,10 @@ int top_cmp(const struct mevent *ev, const struct top_entry *x,
  * a_markets: a bit per code_index() of a's markets. Inline: it runs for
  * every candidate a query meets. */
 static inline double score_bound(const struct mevent *ev, const struct mprof *a,
-                   const struct pinfo *ai, const uint64_t *a_markets,
-                   const struct pinfo *b, double need_a, double need_b,
-                   double sector)
+                                 const struct pinfo *ai,
+                                 const uint64_t *a_markets,
+                                 const struct pinfo *b, double need_a,
+                                 double need_b, double sector)
 {
     double s = sector > 1 ? 1 : sector;
     bool mkt_a = a_markets[b->country / 64] >> (b->country % 64) & 1;

@@ -323,8 +323,21 @@ static void count_df(struct mevent *ev, const struct mprof *p, int delta)
             i++;
         while (j < p->nneed && p->need[j].fid == f)
             j++;
-        if (ev->dict.e[f].kind == FEAT_TOKEN)
-            ev->dict.e[f].df += (uint32_t)delta;
+        struct dict_entry *e = &ev->dict.e[f];
+        if (e->kind != FEAT_TOKEN)
+            continue;
+        unsigned before = rarity_step(e->df);
+        e->df += (uint32_t)delta;
+        if (rarity_step(e->df) != before) {
+            /* Its weight changed: kept lists using it go stale. */
+            if (ev->nreweighed == ev->reweighed_cap) {
+                ev->reweighed_cap =
+                    ev->reweighed_cap ? ev->reweighed_cap * 2 : 16;
+                ev->reweighed = xrealloc(ev->reweighed,
+                                         ev->reweighed_cap * sizeof(uint32_t));
+            }
+            ev->reweighed[ev->nreweighed++] = f;
+        }
     }
 }
 

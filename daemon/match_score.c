@@ -17,7 +17,6 @@
  *
  * Integers (W_ONE = 1.0) carry every sum so the result never depends on
  * the order of features. */
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,25 +30,11 @@ static const uint32_t isic_step[5] = {0, 150000, 250000, 300000, 300000};
 static const char *const isic_level_name[5] = {"", "section", "division",
                                                "group", "class"};
 
-
 #define WORDS_SHOWN 3
 
 uint32_t score_rarity(const struct mevent *ev, uint32_t fid)
 {
-    /* Cached in the entry until df or the profile count changes; the
-     * cache is not part of the engine's meaning, hence the cast. */
-    struct dict_entry *e = (struct dict_entry *)&ev->dict.e[fid];
-    if (e->rar_n == ev->nprofiles && e->rar_df == e->df && e->rar_n)
-        return e->rar;
-    uint32_t df = e->df ? e->df : 1;
-    double n = ev->nprofiles > 0 ? ev->nprofiles : 1;
-    double r = log1p(n / df) / log1p(n);
-    if (r > 1)
-        r = 1;
-    e->rar = (uint32_t)(r * W_ONE + 0.5);
-    e->rar_df = e->df;
-    e->rar_n = ev->nprofiles;
-    return e->rar;
+    return rarity_of_df(ev->dict.e[fid].df);
 }
 
 /* What one need item got from the other side's offers. */

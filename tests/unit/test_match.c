@@ -1014,14 +1014,16 @@ static void rnd_profile(struct model *m)
 
 /* ~200 random operations with watched participants; then (1) match_top of
  * each watched one notifies nothing (its kept list was already the fresh
- * one), and (2) every list equals the one of an engine loaded fresh with
- * the final profiles. */
-static void incremental_run(uint64_t seed, unsigned ops)
+ * one), and (2) every list, and the kept top 10 of the watched ones (which
+ * match_top serves as they are), equals the one of an engine loaded fresh
+ * with the final profiles. With text, word weights change as words come
+ * and go: the kept lists they touch must be recomputed. */
+static void incremental_run(uint64_t seed, unsigned ops, bool text)
 {
     static struct model mdl[NP];
     memset(mdl, 0, sizeof mdl);
     rng = seed;
-    rnd_text = false;
+    rnd_text = text;
     unsigned nslots = 4;
     char id[8];
     for (unsigned w = 0; w < NWATCH; w++) {
@@ -1078,6 +1080,11 @@ static void incremental_run(uint64_t seed, unsigned ops)
     /* (2) Every list equals the one of a fresh load. */
     struct snap *inc = calloc(NP, sizeof *inc);
     struct snap *fresh = calloc(NP, sizeof *fresh);
+    struct snap *kept = calloc(NWATCH, sizeof *kept);
+    for (unsigned w = 0; w < NWATCH; w++) {
+        snprintf(id, sizeof id, "p%02u", w);
+        kept[w].n = mdl[w].live ? snap_top(id, MATCH_KEEP, &kept[w]) : 0;
+    }
     for (unsigned i = 0; i < NP; i++) {
         snprintf(id, sizeof id, "p%02u", i);
         inc[i].n = mdl[i].live ? snap_top(id, 20, &inc[i]) : 0;
@@ -1096,6 +1103,23 @@ static void incremental_run(uint64_t seed, unsigned ops)
         if (mdl[i].live && (mdl[i].pending || mdl[i].booked))
             match_set_load(EV, id, mdl[i].pending, mdl[i].booked);
     }
+    for (unsigned w = 0; w < NWATCH; w++) {
+        struct snap f;
+        snprintf(id, sizeof id, "p%02u", w);
+        f.n = mdl[w].live ? snap_top(id, MATCH_KEEP, &f) : 0;
+        bool same = kept[w].n == f.n;
+        for (int j = 0; same && j < f.n; j++)
+            same = strcmp(kept[w].e[j].id, f.e[j].id) == 0 &&
+                   kept[w].e[j].score == f.e[j].score;
+        if (!same) {
+            dump(id, &kept[w]);
+            dump(id, &f);
+            fail_msg("seed %llu: kept top 10 of %s differs from a fresh "
+                     "load",
+                     (unsigned long long)seed, id);
+        }
+    }
+    free(kept);
     int total = 0;
     for (unsigned i = 0; i < NP; i++) {
         snprintf(id, sizeof id, "p%02u", i);
@@ -1127,14 +1151,26 @@ static void test_incremental_equals_fresh(void **state)
         match_shutdown();
         match_init(&cfg, on_notify, NULL);
         put_event(EV, 4, NULL);
-        incremental_run(seeds[i], 200);
+        incremental_run(seeds[i], 200, false);
+    }
+}
+
+/* The same with offer and need texts: word weights move. */
+static void test_incremental_equals_fresh_with_text(void **state)
+{
+    static const uint64_t seeds[] = {5, 6, 11, 99, 2024, 31337, 8675309};
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        match_shutdown();
+        match_init(&cfg, on_notify, NULL);
+        put_event(EV, 4, NULL);
+        incremental_run(seeds[i], 300, true);
     }
 }
 
 /* A longer run, for the kept lists that drift only after many changes. */
 static void test_incremental_equals_fresh_long(void **state)
 {
-    incremental_run(99991, 2000);
+    incremental_run(99991, 2000, true);
 }
 
 /* match_top prunes candidates by score bounds once it has k entries; with
@@ -1406,6 +1442,7 @@ int main(void)
         T(test_notifications_of_new_entries),
         T(test_watch_survives_delete_and_reput),
         T(test_incremental_equals_fresh),
+        T(test_incremental_equals_fresh_with_text),
         T(test_incremental_equals_fresh_long),
         T(test_pruned_top_k_equals_exhaustive),
         T(test_congestion_lowers_rank),

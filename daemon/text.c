@@ -338,8 +338,14 @@ static void run_add(struct ctx *cx, int32_t start, int32_t end)
 /* Walks ICU's word boundaries over the normalized text. */
 static int segment(struct ctx *cx, int32_t n, struct err *err)
 {
+    /* Opening a word breaker loads its rules and dictionaries: one is
+     * opened once and given each text in turn (the daemon is one thread). */
+    static UBreakIterator *bi;
     UErrorCode st = U_ZERO_ERROR;
-    UBreakIterator *bi = ubrk_open(UBRK_WORD, "", cx->s, n, &st);
+    if (bi == NULL)
+        bi = ubrk_open(UBRK_WORD, "", NULL, 0, &st);
+    if (!U_FAILURE(st))
+        ubrk_setText(bi, cx->s, n, &st);
     if (U_FAILURE(st))
         return err_set(err, ERR_INTERNAL, "text: word breaker: %s",
                        u_errorName(st));
@@ -360,7 +366,6 @@ static int segment(struct ctx *cx, int32_t n, struct err *err)
         }
     }
     flush_run(cx);
-    ubrk_close(bi);
     return 0;
 }
 

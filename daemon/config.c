@@ -117,9 +117,9 @@ static const struct opt opts[] = {
     INT(S_MATCH, "match-keep-seconds", match_keep_seconds, "600", 1, 604800,
         "Seconds a participant's top 10 stays up to date (for match.new) "
         "after its last match.top; subscribed ones always are"),
-    INT(S_MATCH, "match-keep-max", match_keep_max, "20000", 1, 10000000,
+    INT(S_MATCH, "match-keep-max", match_keep_max, "5000", 1, 10000000,
         "Most top-10 lists kept up to date at once; the least recently "
-        "asked unsubscribed ones go first"),
+        "asked unsubscribed ones go first (each costs work on every put)"),
 };
 
 #define NOPTS (sizeof opts / sizeof opts[0])

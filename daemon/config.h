@@ -40,7 +40,7 @@ struct config {
     int shutdown_timeout_ms;     /* grace for in-flight requests, 5000 */
     /* matching */
     int match_keep_seconds; /* an asked top list is kept up to date, 600 */
-    int match_keep_max;     /* most top lists kept up to date, 20000 */
+    int match_keep_max;     /* most top lists kept up to date, 5000 */
 };
 
 /* Outcome of config_load besides success. */

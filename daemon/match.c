@@ -215,24 +215,85 @@ static bool in_list(const struct active *a, uint32_t idx)
     return false;
 }
 
-/* Recomputes a kept list; entries that were not in it are notified. */
-static void refresh(struct mevent *ev, struct active *a)
+/* Whether idx is among the first `upto` entries of an earlier copy. */
+static bool in_first(const struct top_entry *top, unsigned n, unsigned upto,
+                     uint32_t idx)
 {
-    struct top_entry fresh[MATCH_KEEP];
-    size_t n = query_top(ev, a->p, MATCH_KEEP, fresh);
-    struct active old = *a;
-    memcpy(a->top, fresh, n * sizeof *fresh);
-    a->n = (unsigned)n;
-    a->stale = false;
-    for (size_t i = 0; i < n; i++)
-        if (!in_list(&old, fresh[i].idx))
-            notify_entry(ev, a, &fresh[i]);
+    for (unsigned i = 0; i < n && i < upto; i++)
+        if (top[i].idx == idx)
+            return true;
+    return false;
 }
 
-/* Keeps p's list from now on; `top` (n entries) is its list if already
- * computed, else it is computed here. */
+/* Each profile knows the kept lists it is an entry of, so that a write
+ * finds them without a search. */
+static void ref_add(struct mprof *p, struct active *a)
+{
+    if (p->nin == p->capin) {
+        p->capin = p->capin ? p->capin * 2 : 4;
+        p->in = xrealloc(p->in, p->capin * sizeof *p->in);
+    }
+    p->in[p->nin++] = a;
+}
+
+static void ref_del(struct mprof *p, struct active *a)
+{
+    for (uint32_t i = 0; i < p->nin; i++) {
+        if (p->in[i] == a) {
+            p->in[i] = p->in[--p->nin];
+            return;
+        }
+    }
+}
+
+/* After a's entries changed from old[0..n_old): the references follow. */
+static void refs_update(struct mevent *ev, struct active *a,
+                        const struct top_entry *old, unsigned n_old)
+{
+    for (unsigned i = 0; i < n_old; i++)
+        if (!in_list(a, old[i].idx) && ev->prof[old[i].idx])
+            ref_del(ev->prof[old[i].idx], a);
+    for (unsigned i = 0; i < a->n; i++)
+        if (!in_first(old, n_old, KEPT, a->top[i].idx))
+            ref_add(ev->prof[a->top[i].idx], a);
+}
+
+/* Notifies what entered the top 10 since `old` (n_old entries). */
+static void notify_new(struct mevent *ev, struct active *a,
+                       const struct top_entry *old, unsigned n_old)
+{
+    for (unsigned i = 0; i < a->n && i < MATCH_KEEP; i++)
+        if (!in_first(old, n_old, MATCH_KEEP, a->top[i].idx))
+            notify_entry(ev, a, &a->top[i]);
+}
+
+/* Sets a kept list from a fresh query for the best `asked` (n entries):
+ * complete if fewer came back. */
+static void set_list(struct active *a, const struct top_entry *top, size_t n,
+                     size_t asked)
+{
+    a->n = (unsigned)(n < KEPT ? n : KEPT);
+    memcpy(a->top, top, a->n * sizeof *top);
+    a->complete = n < asked && n <= KEPT; /* all of them, all kept */
+    a->stale = false;
+}
+
+/* Recomputes a kept list; entries new to its top 10 are notified. */
+static void refresh(struct mevent *ev, struct active *a)
+{
+    struct top_entry fresh[KEPT], old[KEPT];
+    unsigned n_old = a->n;
+    memcpy(old, a->top, n_old * sizeof *old);
+    set_list(a, fresh, query_top(ev, a->p, KEPT, fresh), KEPT);
+    refs_update(ev, a, old, n_old);
+    notify_new(ev, a, old, n_old);
+}
+
+/* Keeps p's list from now on; `top` (n entries, from a query for the best
+ * `asked`) is its list if already computed, else it is computed here. */
 static struct active *activate(struct mevent *ev, struct mprof *p,
-                               const struct top_entry *top, size_t n)
+                               const struct top_entry *top, size_t n,
+                               size_t asked)
 {
     if (p->active)
         return p->active;
@@ -243,11 +304,12 @@ static struct active *activate(struct mevent *ev, struct mprof *p,
     M.nactive++;
     mindex_add(&ev->aindex, ev, p);
     if (top) {
-        a->n = (unsigned)(n < MATCH_KEEP ? n : MATCH_KEEP);
-        memcpy(a->top, top, a->n * sizeof *top);
+        set_list(a, top, n, asked);
     } else {
-        a->n = (unsigned)query_top(ev, p, MATCH_KEEP, a->top);
+        struct top_entry fresh[KEPT];
+        set_list(a, fresh, query_top(ev, p, KEPT, fresh), KEPT);
     }
+    refs_update(ev, a, NULL, 0);
     a->asked_ms = M.clock();
     lru_front(a);
     return a;
@@ -256,6 +318,9 @@ static struct active *activate(struct mevent *ev, struct mprof *p,
 static void deactivate(struct active *a)
 {
     struct mevent *ev = a->ev;
+    for (unsigned i = 0; i < a->n; i++)
+        if (ev->prof[a->top[i].idx])
+            ref_del(ev->prof[a->top[i].idx], a);
     mindex_remove(&ev->aindex, a->p);
     lru_unlink(a);
     a->p->active = NULL;
@@ -277,75 +342,90 @@ static void enforce_cap(void)
 }
 
 /* b (at idx) changed, or its congestion did: where does it stand in a's
- * kept list now? */
+ * kept list now? The list stays the exact top n: b leaves its place, and
+ * comes back where it ranks if that is before the last entry (or the list
+ * is complete); a list left with fewer than 10 known entries is
+ * recomputed. What enters the top 10 is notified. */
 static void update_list(struct mevent *ev, struct active *a, uint32_t idx)
 {
     if (a->stale)
         return; /* recomputed whole when next asked */
     const struct mprof *b = ev->prof[idx];
     double s = b ? score_pair(ev, a->p, b, NULL) : 0;
+    struct top_entry old[KEPT];
+    unsigned n_old = a->n;
+    memcpy(old, a->top, n_old * sizeof *old);
     unsigned pos = 0;
     while (pos < a->n && a->top[pos].idx != idx)
         pos++;
     if (pos < a->n) {
-        bool full = a->n == MATCH_KEEP;
-        if (s < a->top[pos].score && full) {
-            /* It fell: whoever was eleventh may now belong. */
-            refresh(ev, a);
-            return;
-        }
-        if (s == 0) {
-            memmove(&a->top[pos], &a->top[pos + 1],
-                    (a->n - pos - 1) * sizeof *a->top);
-            a->n--;
-            return;
-        }
-        a->top[pos].score = s;
-        /* Re-sort by moving it to its place. */
-        struct top_entry e = a->top[pos];
         memmove(&a->top[pos], &a->top[pos + 1],
                 (a->n - pos - 1) * sizeof *a->top);
         a->n--;
+    }
+    struct top_entry e = {idx, s};
+    if (s > 0 &&
+        (a->complete || (a->n > 0 && top_cmp(ev, &e, &a->top[a->n - 1]) < 0))) {
         unsigned i = a->n;
+        if (a->n == KEPT)
+            a->complete = false; /* the last one falls off */
+        else
+            a->n++;
+        i = i < KEPT ? i : KEPT - 1;
         for (; i > 0 && top_cmp(ev, &e, &a->top[i - 1]) < 0; i--)
             a->top[i] = a->top[i - 1];
         a->top[i] = e;
-        a->n++;
-        return;
     }
-    if (s <= 0)
-        return;
-    struct top_entry e = {idx, s};
-    if (a->n == MATCH_KEEP && top_cmp(ev, &e, &a->top[MATCH_KEEP - 1]) >= 0)
-        return;
-    unsigned i = a->n < MATCH_KEEP ? a->n++ : MATCH_KEEP - 1;
-    for (; i > 0 && top_cmp(ev, &e, &a->top[i - 1]) < 0; i--)
-        a->top[i] = a->top[i - 1];
-    a->top[i] = e;
-    notify_entry(ev, a, &e);
+    if (!a->complete && a->n < MATCH_KEEP) {
+        /* Too few known entries: the ones after them are unknown. */
+        struct top_entry fresh[KEPT];
+        set_list(a, fresh, query_top(ev, a->p, KEPT, fresh), KEPT);
+    }
+    refs_update(ev, a, old, n_old);
+    notify_new(ev, a, old, n_old);
 }
 
-/* Kept lists that p (at idx) may enter or leave: those near its old and
- * new features, each once. */
-static void update_near(struct mevent *ev, uint32_t *l1, uint32_t n1,
-                        uint32_t idx)
+/* Kept lists that p (at idx) may enter or leave: those it is in now
+ * (`holding`, a copy of its references taken before the write), and those
+ * near its features where its bound can reach the list's last entry (or
+ * the list is complete). Each once. */
+static void update_near(struct mevent *ev, uint32_t idx,
+                        struct active **holding, uint32_t nholding)
 {
     if (++M.mark == 0)
         M.mark = 1;
-    uint32_t n2 = 0, *l2 = NULL;
-    if (ev->prof[idx])
-        l2 = query_active_near(ev, ev->prof[idx], &n2);
-    uint32_t *lists[2] = {l1, l2}, counts[2] = {n1, n2};
-    for (int k = 0; k < 2; k++) {
-        for (uint32_t i = 0; i < counts[k]; i++) {
-            struct mprof *p = ev->prof[lists[k][i]];
-            if (p == NULL || p->active == NULL || p->active->mark == M.mark)
-                continue;
-            p->active->mark = M.mark;
-            update_list(ev, p->active, idx);
-        }
+    for (uint32_t i = 0; i < nholding; i++) {
+        struct active *a = holding[i];
+        if (a->mark == M.mark)
+            continue;
+        a->mark = M.mark;
+        update_list(ev, a, idx);
+    }
+    if (ev->prof[idx] == NULL)
+        return;
+    uint32_t n2 = 0;
+    double *ub = NULL;
+    uint32_t *l2 = query_active_near(ev, ev->prof[idx], &n2, &ub);
+    for (uint32_t i = 0; i < n2; i++) {
+        struct mprof *p = ev->prof[l2[i]];
+        struct active *a = p ? p->active : NULL;
+        if (a == NULL || a->mark == M.mark)
+            continue;
+        if (!a->complete && a->n > 0 && ub[i] < a->top[a->n - 1].score)
+            continue; /* cannot enter */
+        a->mark = M.mark;
+        update_list(ev, a, idx);
     }
     free(l2);
+    free(ub);
+}
+
+/* A copy of the kept lists p is an entry of. */
+static struct active **holding_copy(const struct mprof *p)
+{
+    struct active **h = xmalloc((p->nin + 1) * sizeof *h);
+    memcpy(h, p->in, p->nin * sizeof *h);
+    return h;
 }
 
 /* Words whose weight changed in this write: every kept list of a profile
@@ -442,10 +522,13 @@ int match_profile_put(const char *event, const char *id, long long version,
         p->booked = old->booked;
         mprof_update_congestion(ev, p);
     }
-    uint32_t n1 = 0, *l1 = NULL;
     struct active *a = NULL;
     if (old) {
-        l1 = query_active_near(ev, old, &n1);
+        /* The lists it is in stay its lists. */
+        p->in = old->in;
+        p->nin = old->nin;
+        p->capin = old->capin;
+        old->in = NULL;
         p->idx = old->idx;
         a = old->active;
         mindex_remove(&ev->index, old);
@@ -469,11 +552,13 @@ int match_profile_put(const char *event, const char *id, long long version,
         mindex_add(&ev->aindex, ev, p);
     }
     reweigh(ev);
-    update_near(ev, l1, n1, p->idx);
-    free(l1);
+    uint32_t nholding = p->nin;
+    struct active **holding = holding_copy(p);
+    update_near(ev, p->idx, holding, nholding);
+    free(holding);
     unsigned w = old ? 0 : take_pending_watch(ev, id);
     if (w) {
-        a = activate(ev, p, NULL, 0);
+        a = activate(ev, p, NULL, 0, 0);
         a->watchers = w;
     }
     if (p->active)
@@ -487,8 +572,8 @@ void match_profile_delete(const char *event, const char *id)
     struct mprof *p = ev ? lookup(ev, id) : NULL;
     if (p == NULL)
         return;
-    uint32_t n1 = 0;
-    uint32_t *l1 = query_active_near(ev, p, &n1);
+    uint32_t nholding = p->nin;
+    struct active **holding = holding_copy(p);
     uint32_t idx = p->idx;
     if (p->active) {
         if (p->active->watchers)
@@ -501,8 +586,8 @@ void match_profile_delete(const char *event, const char *id)
     mprof_free(ev, p);
     ev->nprofiles--;
     reweigh(ev);
-    update_near(ev, l1, n1, idx);
-    free(l1);
+    update_near(ev, idx, holding, nholding);
+    free(holding);
     ev->free_idx[ev->nfree++] = idx;
 }
 
@@ -525,7 +610,8 @@ int match_top(const char *event, const char *id, size_t k,
         k = MATCH_K_MAX;
     M.queries++;
     struct active *kept = p->active;
-    if (kept && !kept->stale && k <= MATCH_KEEP) {
+    if (kept && !kept->stale && k <= MATCH_KEEP &&
+        (kept->complete || kept->n >= k)) {
         /* The kept list is exact: every write that could change it has
          * been applied to it. */
         kept->asked_ms = M.clock();
@@ -536,18 +622,19 @@ int match_top(const char *event, const char *id, size_t k,
         return (int)shown;
     }
     struct top_entry top[MATCH_K_MAX];
+    /* A first ask costs a query for 10 only; a list that later loses
+     * entries is refilled with KEPT. */
     size_t want = k < MATCH_KEEP ? MATCH_KEEP : k;
     size_t n = query_top(ev, p, want, top);
     bool was_active = p->active != NULL;
-    struct active *a = activate(ev, p, top, n);
+    struct active *a = activate(ev, p, top, n, want);
     if (was_active) {
-        struct active old = *a;
-        a->n = (unsigned)(n < MATCH_KEEP ? n : MATCH_KEEP);
-        memcpy(a->top, top, a->n * sizeof *top);
-        a->stale = false;
-        for (unsigned i = 0; i < a->n; i++)
-            if (!in_list(&old, top[i].idx))
-                notify_entry(ev, a, &top[i]);
+        struct top_entry old[KEPT];
+        unsigned n_old = a->n;
+        memcpy(old, a->top, n_old * sizeof *old);
+        set_list(a, top, n, want);
+        refs_update(ev, a, old, n_old);
+        notify_new(ev, a, old, n_old);
     }
     a->asked_ms = M.clock();
     lru_front(a);
@@ -569,7 +656,7 @@ void match_watch(const char *event, const char *id, int delta)
         return;
     }
     if (delta > 0) {
-        struct active *a = activate(ev, p, NULL, 0);
+        struct active *a = activate(ev, p, NULL, 0, 0);
         a->watchers += (unsigned)delta;
         enforce_cap();
     } else if (p->active) {
@@ -593,7 +680,10 @@ void match_set_load(const char *event, const char *id, unsigned pending,
     p->booked = booked;
     mprof_update_congestion(ev, p);
     set_info(ev, p);
-    update_near(ev, NULL, 0, p->idx);
+    uint32_t nholding = p->nin;
+    struct active **holding = holding_copy(p);
+    update_near(ev, p->idx, holding, nholding);
+    free(holding);
 }
 
 void match_expire(uint64_t now_ms)

@@ -52,6 +52,8 @@ struct mprof {
     uint32_t pending, booked; /* load, for congestion (match_set_load) */
     float cong;               /* congestion factor in (0, 1] */
     struct active *active;    /* its kept top list, or NULL */
+    struct active **in;       /* the kept lists it is an entry of */
+    uint32_t nin, capin;
 };
 
 /* A posting list: the profiles (by idx) holding one feature in one role.
@@ -78,11 +80,18 @@ struct top_entry {
 
 /* A kept top list, for participants watched here (subscribers) or asked
  * recently: updated incrementally so that entries can be notified. */
+/* A kept list holds up to KEPT entries, so that a member falling out of
+ * the top 10 is replaced from the list instead of by a new query. The
+ * entries are always the exact top n of all candidates; `complete` says n
+ * is all of them. */
+#define KEPT (2 * MATCH_KEEP)
+
 struct active {
     struct mprof *p;
     struct mevent *ev;
-    struct top_entry top[MATCH_KEEP];
+    struct top_entry top[KEPT];
     unsigned n;
+    bool complete;     /* every candidate with a score is in top[] */
     unsigned watchers; /* participant topics subscribed on this daemon */
     uint64_t asked_ms; /* last match.top or unsubscribe */
     uint32_t mark;     /* de-duplicates it within one update */
@@ -224,9 +233,10 @@ size_t query_top(struct mevent *ev, const struct mprof *a, size_t k,
                  struct top_entry *out);
 /* The profiles with a kept list that share a feature with p in opposite
  * roles (whose list p may enter or leave), each once, p excluded: a new
- * array of idx (caller frees) and its length in *n. */
+ * array of idx (caller frees) and its length in *n. With ub, also a new
+ * array of the most p can score in each one's list. */
 uint32_t *query_active_near(struct mevent *ev, const struct mprof *p,
-                            uint32_t *n);
+                            uint32_t *n, double **ub);
 
 /* Compares (score desc, id asc): negative when x ranks before y. */
 int top_cmp(const struct mevent *ev, const struct top_entry *x,
@@ -246,17 +256,18 @@ int top_cmp(const struct mevent *ev, const struct top_entry *x,
 
 /* The most a pair can score, from upper bounds of both need fits and the
  * sector share plus b's compact facts; used to prune (match_query.c).
- * a_markets: a bit per code_index() of a's markets. Inline: it runs for
- * every candidate a query meets. */
-static inline double score_bound(const struct mevent *ev, const struct mprof *a,
+ * a_markets: a bit per code_index() of a's markets, or NULL to use the
+ * bloom of ai. Inline: it runs for every candidate a query meets. */
+static inline double score_bound(const struct mevent *ev,
                                  const struct pinfo *ai,
                                  const uint64_t *a_markets,
                                  const struct pinfo *b, double need_a,
                                  double need_b, double sector)
 {
     double s = sector > 1 ? 1 : sector;
-    bool mkt_a = a_markets[b->country / 64] >> (b->country % 64) & 1;
-    bool mkt_b = b->mbloom >> (a->country % 64) & 1;
+    bool mkt_a = a_markets ? a_markets[b->country / 64] >> (b->country % 64) & 1
+                           : ai->mbloom >> (b->country % 64) & 1;
+    bool mkt_b = b->mbloom >> (ai->country % 64) & 1;
     double fa = (need_a > 1 ? 1 : need_a) + SECTOR_SHARE * s +
                 (mkt_a ? MARKET_BONUS : 0);
     double fb = (need_b > 1 ? 1 : need_b) + SECTOR_SHARE * s +
@@ -275,7 +286,7 @@ static inline double score_bound(const struct mevent *ev, const struct mprof *a,
         extra += LANG_BONUS;
     else if (ev->ninterp)
         extra += INTERP_BONUS;
-    if (a->coop & b->coop)
+    if (ai->coop & b->coop)
         extra += COOP_BONUS;
     if (b->size == SIZE_MICRO || b->size == SIZE_SMALL)
         extra += SIZE_BONUS;

@@ -440,6 +440,7 @@ void mprof_free(struct mevent *ev, struct mprof *p)
     free(p->lang);
     free(p->market);
     free(p->slots);
+    free(p->in);
     free(p);
 }
 

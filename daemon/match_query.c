@@ -342,7 +342,7 @@ size_t query_top(struct mevent *ev, const struct mprof *a, size_t k,
          * facts (its slots; a market bonus only if a names markets). */
         uint64_t any_market[(26 * 26 + 63) / 64];
         memset(any_market, a->nmarket ? 0xff : 0, sizeof any_market);
-        double ub = score_bound(ev, a, &ev->info[a->idx], any_market, &best,
+        double ub = score_bound(ev, &ev->info[a->idx], any_market, &best,
                                 bm.need, bm.offer, bm.sector);
         walked = ub * 1.0001 + 1e-6 >= out[k - 1].score;
     }
@@ -366,8 +366,8 @@ size_t query_top(struct mevent *ev, const struct mprof *a, size_t k,
         c->sector += bm.sector;
         if (n == k && linear_bound(c) < bar)
             continue;
-        double ub = score_bound(ev, a, &ev->info[a->idx], markets,
-                                &ev->info[idx], c->need, c->offer, c->sector);
+        double ub = score_bound(ev, &ev->info[a->idx], markets, &ev->info[idx],
+                                c->need, c->offer, c->sector);
         /* Float sums may round below the exact value: keep a margin. */
         ub = ub * 1.0001 + 1e-6;
         if (n == k && ub < bar)
@@ -391,18 +391,31 @@ size_t query_top(struct mevent *ev, const struct mprof *a, size_t k,
 }
 
 uint32_t *query_active_near(struct mevent *ev, const struct mprof *p,
-                            uint32_t *n)
+                            uint32_t *n, double **ub)
 {
     scratch_begin(ev);
     accumulate(ev, &ev->aindex, p, false, true);
     accumulate(ev, &ev->aindex, p, true, true);
     struct scratch *s = &ev->sc;
     uint32_t *list = xmalloc((s->ntouched + 1) * sizeof *list);
+    if (ub)
+        *ub = xmalloc((s->ntouched + 1) * sizeof **ub);
     *n = 0;
     for (uint32_t i = 0; i < s->ntouched; i++) {
-        struct mprof *a = ev->prof[s->touched[i]];
-        if (a && a != p && a->active && sides_match(a, p))
-            list[(*n)++] = s->touched[i];
+        uint32_t idx = s->touched[i];
+        struct mprof *a = ev->prof[idx];
+        if (a == NULL || a == p || a->active == NULL || !sides_match(a, p))
+            continue;
+        if (ub) {
+            /* Seen from a: what p offers meets a's needs (the walk over
+             * a's need lists), what a offers meets p's needs. */
+            const struct acc *c = &s->acc[idx];
+            (*ub)[*n] = score_bound(ev, &ev->info[idx], NULL, &ev->info[p->idx],
+                                    c->offer, c->need, c->sector) *
+                            1.0001 +
+                        1e-6;
+        }
+        list[(*n)++] = idx;
     }
     return list;
 }

@@ -424,7 +424,8 @@ static void update_near(struct mevent *ev, uint32_t idx,
 static struct active **holding_copy(const struct mprof *p)
 {
     struct active **h = xmalloc((p->nin + 1) * sizeof *h);
-    memcpy(h, p->in, p->nin * sizeof *h);
+    if (p->nin)
+        memcpy(h, p->in, p->nin * sizeof *h);
     return h;
 }
 

@@ -47,10 +47,25 @@ def _ephemeral_range():
         return 32768, 60999
 
 
+_HANDED_OUT = set()
+
+
 def free_port():
     """A loopback TCP port that was free a moment ago, taken from outside
     the ephemeral range so that client sockets (ours, redis-cli's) cannot
-    grab it between now and the server's bind."""
+    grab it between now and the server's bind; never one this run handed
+    out before (two picks for one test must differ even before either is
+    bound)."""
+    port = _pick_port()
+    for _ in range(100):
+        if port not in _HANDED_OUT:
+            break
+        port = _pick_port()
+    _HANDED_OUT.add(port)
+    return port
+
+
+def _pick_port():
     lo, hi = _ephemeral_range()
     candidates = [(10000, lo - 1)] if lo > 11000 else []
     if hi < 64000:

@@ -207,15 +207,7 @@ static void notify_entry(struct mevent *ev, struct active *a,
     M.notify(M.priv, ev->id, a->p->id, &e);
 }
 
-static bool in_list(const struct active *a, uint32_t idx)
-{
-    for (unsigned i = 0; i < a->n; i++)
-        if (a->top[i].idx == idx)
-            return true;
-    return false;
-}
-
-/* Whether idx is among the first `upto` entries of an earlier copy. */
+/* Whether idx is among the first `upto` of n entries. */
 static bool in_first(const struct top_entry *top, unsigned n, unsigned upto,
                      uint32_t idx)
 {
@@ -223,6 +215,11 @@ static bool in_first(const struct top_entry *top, unsigned n, unsigned upto,
         if (top[i].idx == idx)
             return true;
     return false;
+}
+
+static bool in_list(const struct active *a, uint32_t idx)
+{
+    return in_first(a->top, a->n, KEPT, idx);
 }
 
 /* Each profile knows the kept lists it is an entry of, so that a write
@@ -434,6 +431,8 @@ static struct active **holding_copy(const struct mprof *p)
  * subscribers expect match.new); the others when next asked. */
 static void reweigh(struct mevent *ev)
 {
+    struct active **now = NULL; /* watched lists gone stale here */
+    size_t nnow = 0, cap = 0;
     for (uint32_t i = 0; i < ev->nreweighed; i++) {
         uint32_t fid = ev->reweighed[i];
         if (fid >= ev->dict.n || ev->dict.e[fid].text == NULL)
@@ -444,17 +443,24 @@ static void reweigh(struct mevent *ev)
                     mindex_get(&ev->aindex, (enum role_list)r, sd, fid);
                 for (uint32_t j = 0; pl && j < pl->n; j++) {
                     struct mprof *p = ev->prof[pl->idx[j]];
-                    if (p && p->active)
-                        p->active->stale = true;
+                    struct active *a = p ? p->active : NULL;
+                    if (a == NULL || a->stale)
+                        continue;
+                    a->stale = true;
+                    if (a->watchers == 0)
+                        continue;
+                    if (nnow == cap) {
+                        cap = cap ? cap * 2 : 8;
+                        now = xrealloc(now, cap * sizeof *now);
+                    }
+                    now[nnow++] = a;
                 }
             }
     }
-    if (ev->nreweighed == 0)
-        return;
     ev->nreweighed = 0;
-    for (struct active *a = M.lru_head; a; a = a->lru_next)
-        if (a->ev == ev && a->stale && a->watchers)
-            refresh(ev, a);
+    for (size_t i = 0; i < nnow; i++)
+        refresh(ev, now[i]);
+    free(now);
 }
 
 static unsigned take_pending_watch(struct mevent *ev, const char *id)
@@ -703,19 +709,6 @@ void match_expire(uint64_t now_ms)
 
 /* --- event facts: slots and interpreters --- */
 
-static const msgpack_object *get(const msgpack_object *m, const char *key)
-{
-    size_t n = strlen(key);
-    for (uint32_t i = 0; m->type == MSGPACK_OBJECT_MAP && i < m->via.map.size;
-         i++) {
-        const msgpack_object *k = &m->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-            memcmp(k->via.str.ptr, key, n) == 0)
-            return &m->via.map.ptr[i].val;
-    }
-    return NULL;
-}
-
 static void set_slots(struct mevent *ev, const msgpack_object *slots)
 {
     free(ev->cur);
@@ -727,7 +720,7 @@ static void set_slots(struct mevent *ev, const msgpack_object *slots)
     uint32_t max = 0, n = slots->via.array.size;
     uint32_t *ix = xmalloc((n + 1) * sizeof *ix), m = 0;
     for (uint32_t i = 0; i < n; i++) {
-        const msgpack_object *id = get(&slots->via.array.ptr[i], "id");
+        const msgpack_object *id = mp_map_get(&slots->via.array.ptr[i], "id");
         if (id == NULL || id->type != MSGPACK_OBJECT_STR ||
             id->via.str.size > 64)
             continue;
@@ -762,7 +755,7 @@ static void set_interpreters(struct mevent *ev, const msgpack_object *a)
         return;
     ev->interp = xcalloc(a->via.array.size, sizeof *ev->interp);
     for (uint32_t i = 0; i < a->via.array.size; i++) {
-        const msgpack_object *l = get(&a->via.array.ptr[i], "languages");
+        const msgpack_object *l = mp_map_get(&a->via.array.ptr[i], "languages");
         if (l == NULL || l->type != MSGPACK_OBJECT_ARRAY)
             continue;
         struct interp *it = &ev->interp[ev->ninterp++];
@@ -800,8 +793,8 @@ int match_event_put(const char *event, const char *data, size_t len,
                        event);
     }
     struct mevent *ev = find_event(event, true);
-    set_slots(ev, get(&m, "slots"));
-    set_interpreters(ev, get(&m, "interpreters"));
+    set_slots(ev, mp_map_get(&m, "slots"));
+    set_interpreters(ev, mp_map_get(&m, "interpreters"));
     msgpack_zone_destroy(&zone);
     /* Capacity depends on the slots; language bridges on interpreters. */
     for (uint32_t i = 0; i < ev->nprof_slots; i++) {

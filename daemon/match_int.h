@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <msgpack.h>
+
 #include "dict.h"
 #include "match.h"
 
@@ -178,6 +180,9 @@ static inline uint16_t code_index(const char *s)
 }
 
 /* match_profile.c: builds a profile from its stored MessagePack map. */
+/* The value of a str key in a map object, or NULL (also when m is not a
+ * map); for the stored maps the engine reads. */
+const msgpack_object *mp_map_get(const msgpack_object *m, const char *key);
 struct mprof *mprof_parse(struct mevent *ev, const char *id, long long version,
                           const char *data, size_t len, struct err *err);
 void mprof_free(struct mevent *ev, struct mprof *p);

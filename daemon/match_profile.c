@@ -34,7 +34,7 @@ static bool str_is(const msgpack_object *o, const char *s)
            memcmp(o->via.str.ptr, s, n) == 0;
 }
 
-static const msgpack_object *map_get(const msgpack_object *m, const char *key)
+const msgpack_object *mp_map_get(const msgpack_object *m, const char *key)
 {
     if (m->type != MSGPACK_OBJECT_MAP)
         return NULL;
@@ -57,7 +57,7 @@ static bool get_str(const msgpack_object *o, char *buf, size_t cap)
 
 static const msgpack_object *get_array(const msgpack_object *m, const char *key)
 {
-    const msgpack_object *o = map_get(m, key);
+    const msgpack_object *o = mp_map_get(m, key);
     return o && o->type == MSGPACK_OBJECT_ARRAY ? o : NULL;
 }
 
@@ -137,7 +137,7 @@ static void item_features(struct mevent *ev, const msgpack_object *it,
     char code[8];
     struct code_level lv[CODES_MAX_LEVELS];
     size_t nl = 0;
-    if (get_str(map_get(it, "code"), code, sizeof code))
+    if (get_str(mp_map_get(it, "code"), code, sizeof code))
         nl = hs_levels(code, lv);
     for (size_t i = 0; i < nl; i++) {
         uint32_t fid = dict_intern(&ev->dict, FEAT_HS, lv[i].level, lv[i].code);
@@ -147,7 +147,7 @@ static void item_features(struct mevent *ev, const msgpack_object *it,
             nvec_add(needs,
                      (struct need_feat){fid, item, 0, hs_step[lv[i].level]});
     }
-    const msgpack_object *t = map_get(it, "text");
+    const msgpack_object *t = mp_map_get(it, "text");
     if (t == NULL || t->type != MSGPACK_OBJECT_STR)
         return;
     struct tokens toks = {0};
@@ -389,10 +389,10 @@ struct mprof *mprof_parse(struct mevent *ev, const char *id, long long version,
         goto out;
     }
     char country[3], company[1024];
-    int side = parse_side(map_get(&m, "side"));
-    if (side == 0 || !get_str(map_get(&m, "country"), country, 3) ||
+    int side = parse_side(mp_map_get(&m, "side"));
+    if (side == 0 || !get_str(mp_map_get(&m, "country"), country, 3) ||
         strlen(country) != 2 ||
-        !get_str(map_get(&m, "company"), company, sizeof company)) {
+        !get_str(mp_map_get(&m, "company"), company, sizeof company)) {
         err_set(err, ERR_INTERNAL, "profile '%s': stored data incomplete", id);
         goto out;
     }
@@ -401,7 +401,7 @@ struct mprof *mprof_parse(struct mevent *ev, const char *id, long long version,
     p->company = xstrdup(company);
     p->version = version;
     p->side = (uint8_t)side;
-    p->size = (uint8_t)parse_size(map_get(&m, "size"));
+    p->size = (uint8_t)parse_size(mp_map_get(&m, "size"));
     p->country = code_index(country);
     p->lang = code_list(get_array(&m, "languages"), &p->nlang);
     p->market = code_list(get_array(&m, "markets"), &p->nmarket);
@@ -411,7 +411,7 @@ struct mprof *mprof_parse(struct mevent *ev, const char *id, long long version,
             if (str_is(&a->via.array.ptr[i], coop_names[j]))
                 p->coop |= (uint8_t)(1u << j);
     parse_slots(ev, p, get_array(&m, "slots"));
-    const msgpack_object *mm = map_get(&m, "max_meetings");
+    const msgpack_object *mm = mp_map_get(&m, "max_meetings");
     p->max_meetings = -1;
     if (mm && mm->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
         p->max_meetings =

@@ -70,83 +70,13 @@ static bool is_broad(const struct dict_entry *e)
            (e->kind == FEAT_ISIC && e->level <= 2);
 }
 
-/* What broad features can add at most to each accumulator. */
-struct broad_max {
-    float need, offer, sector;
-};
-
-/* Walks (if `walk`) the posting lists in `x` of a's features, the broad
- * ones or the others, filling the scratch; returns what the broad ones may
- * add. */
-static struct broad_max accumulate(struct mevent *ev, const struct mindex *x,
-                                   const struct mprof *a, bool broad, bool walk)
-{
-    struct scratch *s = &ev->sc;
-    struct broad_max bm = {0, 0, 0};
-    for (uint32_t i = 0; i < a->nneed;) {
-        uint32_t fid = a->need[i].fid;
-        uint64_t sum = 0;
-        for (; i < a->nneed && a->need[i].fid == fid; i++)
-            sum += a->need[i].w;
-        const struct dict_entry *e = &ev->dict.e[fid];
-        double r =
-            e->kind == FEAT_TOKEN ? (double)score_rarity(ev, fid) / W_ONE : 1.0;
-        float w = (float)((double)sum / W_ONE / a->nneed_items * r);
-        if (is_broad(e))
-            bm.need += w;
-        if (is_broad(e) != broad || !walk)
-            continue;
-        for (int sd = SIDE_BUYER; sd <= SIDE_BOTH; sd++) {
-            const struct posting *pl = mindex_get(x, RL_OFFER, sd, fid);
-            if (pl == NULL || !side_ok(a->side, sd))
-                continue;
-            for (uint32_t j = 0; j < pl->n; j++)
-                touch(s, pl->idx[j])->need += w;
-        }
-    }
-    for (uint32_t i = 0; i < a->noffer; i++) {
-        uint32_t fid = a->offer[i];
-        const struct dict_entry *e = &ev->dict.e[fid];
-        /* A chapter adds at most 0.3 to each of the other's need items. */
-        if (is_broad(e))
-            bm.offer = 0.3f;
-        if (is_broad(e) != broad || !walk)
-            continue;
-        float r =
-            e->kind == FEAT_TOKEN ? (float)score_rarity(ev, fid) / W_ONE : 1.0f;
-        for (int sd = SIDE_BUYER; sd <= SIDE_BOTH; sd++) {
-            const struct posting *pl = mindex_get(x, RL_NEED, sd, fid);
-            if (pl == NULL || !side_ok(a->side, sd))
-                continue;
-            for (uint32_t j = 0; j < pl->n; j++)
-                touch(s, pl->idx[j])->offer += pl->w[j] * r;
-        }
-    }
-    for (uint32_t i = 0; i < a->nsector; i++) {
-        uint32_t fid = a->sector[i];
-        const struct dict_entry *e = &ev->dict.e[fid];
-        float w = isic_step_f[e->level < 5 ? e->level : 0];
-        if (is_broad(e))
-            bm.sector += w;
-        if (is_broad(e) != broad || !walk)
-            continue;
-        for (int sd = SIDE_BUYER; sd <= SIDE_BOTH; sd++) {
-            const struct posting *pl = mindex_get(x, RL_SECTOR, sd, fid);
-            if (pl == NULL || !side_ok(a->side, sd))
-                continue;
-            for (uint32_t j = 0; j < pl->n; j++)
-                touch(s, pl->idx[j])->sector += w;
-        }
-    }
-    return bm;
-}
-
-/* One specific feature of the asker, to walk in order of strength. */
+/* One feature of the asker and the lists it walks. */
 struct term {
     enum role_list role; /* lists walked: RL_OFFER for a need, ... */
     uint32_t fid;
     float w;        /* need: share; offer: rarity; sector: step */
     float strength; /* the most it adds to a candidate, for the order */
+    bool broad;
 };
 
 static int cmp_strength(const void *x, const void *y)
@@ -156,9 +86,12 @@ static int cmp_strength(const void *x, const void *y)
     return a > b ? -1 : a < b;
 }
 
-/* The asker's specific features as terms, strongest first. */
-static size_t specific_terms(struct mevent *ev, const struct mprof *a,
-                             struct term *t)
+/* a's features as terms (room for nneed + noffer + nsector): the specific
+ * ones first, strongest first, so that the first candidates touched are
+ * the likeliest to rank high; then the broad ones, in feature order.
+ * Returns how many; *nspecific of them are specific. */
+static size_t collect_terms(struct mevent *ev, const struct mprof *a,
+                            struct term *t, size_t *nspecific)
 {
     size_t n = 0;
     for (uint32_t i = 0; i < a->nneed;) {
@@ -167,40 +100,54 @@ static size_t specific_terms(struct mevent *ev, const struct mprof *a,
         for (; i < a->nneed && a->need[i].fid == fid; i++)
             sum += a->need[i].w;
         const struct dict_entry *e = &ev->dict.e[fid];
-        if (is_broad(e))
-            continue;
         double r =
             e->kind == FEAT_TOKEN ? (double)score_rarity(ev, fid) / W_ONE : 1.0;
         float w = (float)((double)sum / W_ONE / a->nneed_items * r);
-        t[n++] = (struct term){RL_OFFER, fid, w, w};
+        t[n++] = (struct term){RL_OFFER, fid, w, w, is_broad(e)};
     }
     for (uint32_t i = 0; i < a->noffer; i++) {
         const struct dict_entry *e = &ev->dict.e[a->offer[i]];
-        if (is_broad(e))
-            continue;
         float r = e->kind == FEAT_TOKEN
                       ? (float)score_rarity(ev, a->offer[i]) / W_ONE
                       : 1.0f;
-        t[n++] = (struct term){RL_NEED, a->offer[i], r,
-                               e->kind == FEAT_TOKEN ? 0.8f * r : 1.0f};
+        t[n++] =
+            (struct term){RL_NEED, a->offer[i], r,
+                          e->kind == FEAT_TOKEN ? 0.8f * r : 1.0f, is_broad(e)};
     }
     for (uint32_t i = 0; i < a->nsector; i++) {
         const struct dict_entry *e = &ev->dict.e[a->sector[i]];
-        if (is_broad(e))
-            continue;
         float w = isic_step_f[e->level < 5 ? e->level : 0];
-        t[n++] = (struct term){RL_SECTOR, a->sector[i], w, w};
+        t[n++] = (struct term){RL_SECTOR, a->sector[i], w, w, is_broad(e)};
     }
-    qsort(t, n, sizeof *t, cmp_strength);
+    /* A stable partition: specific terms to the front. */
+    struct term *broad = xmalloc((n + 1) * sizeof *broad);
+    size_t m = 0, nb = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].broad)
+            broad[nb++] = t[i];
+        else
+            t[m++] = t[i];
+    }
+    memcpy(t + m, broad, nb * sizeof *broad);
+    free(broad);
+    qsort(t, m, sizeof *t, cmp_strength);
+    *nspecific = m;
     return n;
 }
 
-static void walk_term(struct mevent *ev, const struct mprof *a,
-                      const struct term *t)
+static struct term *alloc_terms(const struct mprof *a)
+{
+    return xmalloc((a->nneed + a->noffer + a->nsector + 1) *
+                   sizeof(struct term));
+}
+
+/* Adds a term's weight to every candidate in its lists of `x`. */
+static void walk_term(struct mevent *ev, const struct mindex *x,
+                      const struct mprof *a, const struct term *t)
 {
     struct scratch *s = &ev->sc;
     for (int sd = SIDE_BUYER; sd <= SIDE_BOTH; sd++) {
-        const struct posting *pl = mindex_get(&ev->index, t->role, sd, t->fid);
+        const struct posting *pl = mindex_get(x, t->role, sd, t->fid);
         if (pl == NULL || !side_ok(a->side, sd))
             continue;
         if (t->role == RL_OFFER)
@@ -213,6 +160,26 @@ static void walk_term(struct mevent *ev, const struct mprof *a,
             for (uint32_t j = 0; j < pl->n; j++)
                 touch(s, pl->idx[j])->sector += t->w;
     }
+}
+
+/* What the broad terms may add at most to each accumulator when their
+ * lists are not walked. */
+struct broad_max {
+    float need, offer, sector;
+};
+
+static struct broad_max broad_max_of(const struct term *t, size_t n)
+{
+    struct broad_max bm = {0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].role == RL_OFFER)
+            bm.need += t[i].w;
+        else if (t[i].role == RL_NEED)
+            bm.offer = 0.3f; /* a chapter: 0.3 of each of the other's items */
+        else
+            bm.sector += t[i].w;
+    }
+    return bm;
 }
 
 struct cand {
@@ -275,15 +242,11 @@ size_t query_top(struct mevent *ev, const struct mprof *a, size_t k,
                  struct top_entry *out)
 {
     scratch_begin(ev);
-    /* Specific features, strongest first, so that the first candidates
-     * touched are the likeliest to rank high; broad ones wait. */
-    struct term *terms =
-        xmalloc((a->nneed + a->noffer + a->nsector + 1) * sizeof *terms);
-    size_t nterms = specific_terms(ev, a, terms);
-    for (size_t i = 0; i < nterms; i++)
-        walk_term(ev, a, &terms[i]);
-    free(terms);
-    struct broad_max bm = accumulate(ev, &ev->index, a, true, false);
+    struct term *terms = alloc_terms(a);
+    size_t nspecific, nterms = collect_terms(ev, a, terms, &nspecific);
+    for (size_t i = 0; i < nspecific; i++)
+        walk_term(ev, &ev->index, a, &terms[i]);
+    struct broad_max bm = broad_max_of(terms + nspecific, nterms - nspecific);
     struct scratch *s = &ev->sc;
     uint64_t markets[(26 * 26 + 63) / 64] = {0};
     for (uint16_t i = 0; i < a->nmarket; i++)
@@ -347,9 +310,11 @@ size_t query_top(struct mevent *ev, const struct mprof *a, size_t k,
         walked = ub * 1.0001 + 1e-6 >= out[k - 1].score;
     }
     if (walked) {
-        accumulate(ev, &ev->index, a, true, true);
+        for (size_t i = nspecific; i < nterms; i++)
+            walk_term(ev, &ev->index, a, &terms[i]);
         bm = (struct broad_max){0, 0, 0};
     }
+    free(terms);
 
     /* Phase 2: the others that could still beat the bar, best bound
      * first. */
@@ -394,8 +359,11 @@ uint32_t *query_active_near(struct mevent *ev, const struct mprof *p,
                             uint32_t *n, double **ub)
 {
     scratch_begin(ev);
-    accumulate(ev, &ev->aindex, p, false, true);
-    accumulate(ev, &ev->aindex, p, true, true);
+    struct term *terms = alloc_terms(p);
+    size_t nspecific, nterms = collect_terms(ev, p, terms, &nspecific);
+    for (size_t i = 0; i < nterms; i++)
+        walk_term(ev, &ev->aindex, p, &terms[i]);
+    free(terms);
     struct scratch *s = &ev->sc;
     uint32_t *list = xmalloc((s->ntouched + 1) * sizeof *list);
     if (ub)

@@ -242,7 +242,6 @@ static void eval_spread(const char *label)
 static void simulate(unsigned rounds, bool feed)
 {
     unsigned *got = xcalloc(nids, sizeof *got);
-    unsigned char *asked = xcalloc(nids, MATCH_KEEP * rounds + 1);
     size_t stride = MATCH_KEEP * rounds + 1;
     uint32_t *sent = xcalloc(nids * stride, sizeof *sent);
     unsigned *nsent = xcalloc(nids, sizeof *nsent);
@@ -286,7 +285,6 @@ static void simulate(unsigned rounds, bool feed)
         for (size_t i = 0; i < nids; i++)
             match_set_load(event_id, ids[i], 0, 0);
     free(got);
-    free(asked);
     free(sent);
     free(nsent);
 }

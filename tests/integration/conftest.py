@@ -24,6 +24,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import rpc  # noqa: E402
+from helpers import make_token  # noqa: E402
 
 REDIS_SERVER = "redis-server"
 REDIS_CLI = "redis-cli"
@@ -469,6 +470,26 @@ def make_stack(tmp_path):
     reports = [r for r in (st.close() for st in stacks) if r]
     if reports:
         pytest.fail("sanitizer report from expomatchd:\n" + "\n".join(reports))
+
+
+def second_daemon(stack, tmp_path):
+    """Another daemon on the stack's Redis, with the same admin token and
+    secret key, started."""
+    d = Daemon(stack.redis.port, tmp_path / "second", name="second")
+    d.admin_token = stack.daemon.admin_token
+    d.keyfile.write_bytes(stack.daemon.keyfile.read_bytes())
+    return d.start()
+
+
+@pytest.fixture
+def roles(admin, daemon, ev, clients):
+    """Connections authenticated as organizer, app and kiosk of `ev` (a
+    fixture of the test module)."""
+    out = {}
+    for role in ("organizer", "app", "kiosk"):
+        out[role] = clients(daemon.as_token(
+            make_token(admin, ev, role)["token"]))
+    return out
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import Daemon
+from conftest import second_daemon
 from rpc import RpcError
 from helpers import event_doc, expect_error, make_token, new_event, \
     profile_doc, uid, wait_until
@@ -200,15 +200,6 @@ def test_identical_after_restart(make_stack):
     with stack.daemon.admin() as a:
         after = snapshot(a, ev, ["p%02d" % i for i in range(20)])
     assert after == before
-
-
-def second_daemon(stack, tmp_path):
-    """Another daemon on the stack's Redis, with the same admin token and
-    secret key."""
-    other = Daemon(stack.redis.port, tmp_path / "second", name="second")
-    other.admin_token = stack.daemon.admin_token
-    other.keyfile.write_bytes(stack.daemon.keyfile.read_bytes())
-    return other.start()
 
 
 def test_second_daemon_serves_the_same_matches(make_stack, tmp_path):

@@ -29,16 +29,6 @@ def ev(admin):
     return new_event(admin)
 
 
-@pytest.fixture
-def roles(admin, daemon, ev, clients):
-    """Connections authenticated as organizer, app and kiosk of `ev`."""
-    out = {}
-    for role in ("organizer", "app", "kiosk"):
-        out[role] = clients(daemon.as_token(
-            make_token(admin, ev, role)["token"]))
-    return out
-
-
 def test_put_returns_id_and_version_and_get_returns_every_field(admin, ev):
     pid = uid("p")
     doc = profile_doc(ev, pid, **FULL)

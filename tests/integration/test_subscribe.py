@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import Daemon
+from conftest import second_daemon
 from helpers import expect_error, make_token, new_event, profile_doc, uid
 
 BADGE = "badge-secret-1234"
@@ -15,16 +15,6 @@ BADGE = "badge-secret-1234"
 @pytest.fixture
 def ev(admin):
     return new_event(admin)
-
-
-@pytest.fixture
-def roles(admin, daemon, ev, clients):
-    """Connections authenticated as organizer, app and kiosk of `ev`."""
-    out = {}
-    for role in ("organizer", "app", "kiosk"):
-        out[role] = clients(daemon.as_token(
-            make_token(admin, ev, role)["token"]))
-    return out
 
 
 def put(client, ev, pid=None, **over):
@@ -57,13 +47,6 @@ def expect_update(sub, ev, pid, version, timeout=1.0):
     assert time.monotonic() - t0 <= timeout
     assert method == "participant.update"
     assert params == [{"event": ev, "id": pid, "version": version}], params
-
-
-def second_daemon(stack, tmp_path):
-    d = Daemon(stack.redis.port, tmp_path / "second", name="second")
-    d.admin_token = stack.daemon.admin_token
-    d.keyfile.write_bytes(stack.daemon.keyfile.read_bytes())
-    return d.start()
 
 
 # ---- notifications ----

@@ -3,16 +3,9 @@ token revoked through one closes the connections that use it on the other
 (the change-stream follower)."""
 import time
 
-from conftest import Daemon
+from conftest import second_daemon
 from helpers import event_doc, profile_doc, uid
 from rpc import RpcError
-
-
-def second_daemon(stack, tmp_path):
-    d = Daemon(stack.redis.port, tmp_path / "second", name="second")
-    d.admin_token = stack.daemon.admin_token
-    d.keyfile.write_bytes(stack.daemon.keyfile.read_bytes())
-    return d.start()
 
 
 def test_write_on_one_daemon_is_read_on_the_other(make_stack, tmp_path):

@@ -55,9 +55,11 @@ $(BUILD)/gen/tznames.c: tools/gen_tznames.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) tools/gen_tznames.py /usr/share/zoneinfo/tzdata.zi > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/gen/functions_lua.c: daemon/functions.lua tools/embed.sh
+# One library: the core functions, then the meetings that hook into them.
+$(BUILD)/gen/functions_lua.c: daemon/functions.lua daemon/meetings.lua tools/embed.sh
 	@mkdir -p $(dir $@)
-	sh tools/embed.sh em_functions_lua $< > $@.tmp && mv $@.tmp $@
+	cat daemon/functions.lua daemon/meetings.lua > $(BUILD)/gen/expomatch.lua
+	sh tools/embed.sh em_functions_lua $(BUILD)/gen/expomatch.lua > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void cmd_init(struct cmd *c)
 {
@@ -35,6 +36,18 @@ void cmd_addi(struct cmd *c, int64_t v)
     char *p = c->nums[c->nnums++];
     int n = snprintf(p, 24, "%" PRId64, v);
     cmd_add(c, p, (size_t)n);
+}
+
+void cmd_add_iso(struct cmd *c, int64_t unix_seconds)
+{
+    if (c->nnums == 32)
+        abort();
+    char *p = c->nums[c->nnums++];
+    time_t t = (time_t)unix_seconds;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(p, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cmd_add(c, p, n);
 }
 
 void cmd_fcall(struct cmd *c, const char *name, int nkeys)

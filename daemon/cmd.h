@@ -23,6 +23,9 @@ void cmd_init(struct cmd *c);
 void cmd_add(struct cmd *c, const char *s, size_t len);
 void cmd_adds(struct cmd *c, const char *s); /* NUL-terminated */
 void cmd_addi(struct cmd *c, int64_t v);
+/* An ISO 8601 UTC date-time ("2026-07-13T09:00:00Z"), as stored in
+ * meetings' created and updated. */
+void cmd_add_iso(struct cmd *c, int64_t unix_seconds);
 /* Starts "FCALL name nkeys": a call of the expomatch function library. */
 void cmd_fcall(struct cmd *c, const char *name, int nkeys);
 

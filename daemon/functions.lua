@@ -9,19 +9,32 @@ local function fail(code, msg)
   return redis.error_reply(code .. ' ' .. msg)
 end
 
+-- Set by meetings.lua (appended to this library): what meetings do when a
+-- profile or the event changes.
+local hooks = {}
+
+-- "em:{E}:" from one of the event's keys and its known suffix.
+local function prefix_of(key, suffix)
+  return string.sub(key, 1, #key - #suffix)
+end
+
 local function log(key, maxlen, kind, id, v)
   redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*',
              'k', kind, 'id', id, 'v', tostring(v))
 end
 
--- KEYS: event, slots, log. ARGV: event id, data, maxlen, now, slot ids...
+-- KEYS: event, slots, log. ARGV: event id, data, maxlen, now, now (ISO
+-- 8601 UTC), slot ids...
 local function event_put(keys, args)
+  local old = redis.call('HGET', keys[1], 'data')
   redis.call('HSET', keys[1], 'data', args[2], 'updated', args[4])
   redis.call('DEL', keys[2])
-  for i = 5, #args do
+  for i = 6, #args do
     redis.call('SADD', keys[2], args[i])
   end
   log(keys[3], args[3], 'event.put', args[1], 0)
+  hooks.event_replaced(prefix_of(keys[1], 'event'), args[1], old, args[4],
+                       args[5], args[3])
   return 'OK'
 end
 
@@ -57,17 +70,19 @@ end
 
 -- KEYS: event, slots, profile, ids, log.
 -- ARGV: id, side, data, if_version ('' = none), contact mode, contact,
--- badge mode, badge digest, maxlen, now, event id, slot ids...
+-- badge mode, badge digest, maxlen, now, event id, now (ISO 8601 UTC),
+-- slot ids...
 local function profile_put(keys, args)
   if redis.call('EXISTS', keys[1]) == 0 then
     return fail('not_found', "event '" .. args[11] .. "' does not exist")
   end
-  for i = 12, #args do
+  for i = 13, #args do
     if redis.call('SISMEMBER', keys[2], args[i]) == 0 then
-      return fail('bad_request', 'slots[' .. (i - 12) .. "]: '" .. args[i] ..
+      return fail('bad_request', 'slots[' .. (i - 13) .. "]: '" .. args[i] ..
                   "' is not a slot of the event")
     end
   end
+  local old_side = redis.call('HGET', keys[3], 'side') or nil
   local v = tonumber(redis.call('HGET', keys[3], 'v') or '0')
   if args[4] ~= '' and tonumber(args[4]) ~= v then
     return fail('conflict', 'if_version ' .. args[4] ..
@@ -88,16 +103,22 @@ local function profile_put(keys, args)
   end
   redis.call('ZADD', keys[4], 0, args[1])
   log(keys[5], args[9], 'profile.put', args[1], v)
+  hooks.profile_written(prefix_of(keys[1], 'event'), args[11], args[1],
+                        old_side, args[2], args[10], args[12], args[9])
   return v
 end
 
--- KEYS: profile, ids, log, badge failures, badge lock. ARGV: id, maxlen.
+-- KEYS: profile, ids, log, badge failures, badge lock. ARGV: id, maxlen,
+-- event id, now, now (ISO 8601 UTC).
 -- Erases the participant's personal data: the profile hash holds all of
--- it; the change stream never held any.
+-- it; the change stream never held any. Its live meetings are cancelled.
 local function profile_delete(keys, args)
   if redis.call('EXISTS', keys[1]) == 0 then
     return fail('not_found', "no participant '" .. args[1] .. "'")
   end
+  local P = prefix_of(keys[2], 'ids')
+  hooks.profile_deleted(P, args[3], args[1], args[4], args[5], args[2])
+  hooks.profile_removed(P, redis.call('HGET', keys[1], 'side'))
   redis.call('DEL', keys[1], keys[4], keys[5])
   redis.call('ZREM', keys[2], args[1])
   log(keys[3], args[2], 'profile.delete', args[1], 0)

@@ -10,6 +10,10 @@ method_fn h_event_put, h_event_get;
 method_fn h_profile_put, h_profile_get, h_profile_list, h_profile_delete;
 method_fn h_match_top;
 method_fn h_subscribe, h_unsubscribe;
+method_fn h_meeting_request, h_meeting_create, h_meeting_respond;
+method_fn h_meeting_cancel, h_meeting_noshow, h_meeting_feedback;
+method_fn h_meeting_get, h_meeting_list, h_meeting_inbox;
+method_fn h_agenda_get, h_checkin, h_stats_get;
 
 /* subscribe's acting participant for kiosk calls (struct method's
  * actor_of): the id of its single participant topic. */

@@ -86,7 +86,9 @@ void h_event_put(struct req *r, const msgpack_object *map,
     cmd_adds(&c, ev.id);
     cmd_add(&c, ev.packed.data, ev.packed.size);
     cmd_addi(&c, srv_global->cfg->stream_maxlen);
-    cmd_addi(&c, now_unix());
+    int64_t now = now_unix();
+    cmd_addi(&c, now);
+    cmd_add_iso(&c, now);
     for (size_t i = 0; i < ev.nslots; i++)
         cmd_adds(&c, ev.slot_ids[i]);
     cmd_send(&c, srv_global->store, on_event_put, w);

@@ -129,8 +129,10 @@ void h_profile_put(struct req *r, const msgpack_object *map,
     cmd_adds(c, mode_name(p.badge_mode));
     cmd_adds(c, digest);
     cmd_addi(c, srv_global->cfg->stream_maxlen);
-    cmd_addi(c, now_unix());
+    int64_t now = now_unix();
+    cmd_addi(c, now);
     cmd_adds(c, p.event);
+    cmd_add_iso(c, now);
     for (size_t i = 0; i < p.nslots; i++)
         cmd_adds(c, p.slots[i]);
     cmd_send(c, srv_global->store, on_put, w);
@@ -305,5 +307,9 @@ void h_profile_delete(struct req *r, const msgpack_object *map,
     cmd_adds(&c, key_fmt(kbl, event, "bl", id));
     cmd_adds(&c, id);
     cmd_addi(&c, srv_global->cfg->stream_maxlen);
+    cmd_adds(&c, event);
+    int64_t now = now_unix();
+    cmd_addi(&c, now);
+    cmd_add_iso(&c, now);
     cmd_send(&c, srv_global->store, on_delete, w);
 }

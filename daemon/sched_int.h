@@ -1,0 +1,126 @@
+/* sched_int.h: the optimizer's working state, private to sched_*.c.
+ * sched_state.c keeps it consistent (every booking goes through
+ * st_place and st_unplace, which also keep the break counts and write the
+ * journal that undoes rejected moves); sched_bound.c computes the bounds,
+ * sched_book.c books, sched_search.c searches, sched.c drives. */
+#ifndef EM_SCHED_INT_H
+#define EM_SCHED_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "sched.h"
+
+/* st_interp_for's answer when the meeting needs an interpreter and none
+ * of its own is free in the slot (SCHED_NONE means it needs none). */
+#define NO_INTERP (-2)
+
+enum meeting_flags {
+    MF_FIXED = 1, /* never moves */
+    MF_KEEP = 2,  /* was_scheduled: never left unbooked */
+};
+
+/* One journal record: meeting m was placed at (slot, interp), or
+ * unplaced from there. */
+struct sop {
+    uint32_t m;
+    int32_t slot, interp;
+    bool placed;
+};
+
+struct sstate {
+    const struct sched_problem *pb;
+    uint32_t nslots, words, ntables, nm, np;
+
+    /* Meetings. */
+    int32_t *slot, *interp; /* booking now, SCHED_NONE when waiting */
+    uint64_t *cand;         /* nm * words: slots it may go to */
+    uint32_t *ncand;        /* bits in cand */
+    uint8_t *flags;         /* enum meeting_flags */
+
+    /* The meetings that may move, booked ones first: pool[0..nbooked_pool)
+     * are booked, the rest wait. pool_pos[m] is m's index, or UINT32_MAX. */
+    uint32_t *pool, *pool_pos, npool, nbooked_pool;
+
+    /* Participants. */
+    uint64_t *busy;             /* np * words: slots with a meeting */
+    uint32_t *count, *cap;      /* meetings booked, most allowed */
+    uint32_t *adj_start, *adj;  /* its meetings: adj[adj_start[p]..[p+1]) */
+    uint32_t *brk;              /* its breaks now */
+
+    /* Slots: the meetings booked in s are in_slot[s][0..used[s]). */
+    uint32_t *used, **in_slot, *in_slot_cap, *slot_pos;
+
+    /* iocc[i * nslots + s]: the meeting interpreter i holds in s, or -1. */
+    int32_t *iocc;
+
+    /* Totals. hist[k]: participants with meetings and k breaks; the
+     * nonzero ones lie in [hist_lo, hist_hi]. */
+    uint32_t booked, nactive, hist_lo, hist_hi;
+    uint64_t breaks;
+    uint32_t *hist;
+
+    /* The journal: while `logging`, every place and unplace is recorded so
+     * that st_undo_to can take the state back to an earlier mark. */
+    struct sop *log;
+    size_t nlog, log_cap;
+    bool logging;
+
+    uint64_t rng;
+
+    /* Stopping: checked every few steps by st_should_stop. */
+    uint64_t deadline_ns;
+    const atomic_int *cancel;
+    uint32_t tick;
+    bool stopped;
+    enum sched_stop why;
+};
+
+/* sched_state.c */
+int st_init(struct sstate *st, const struct sched_problem *pb,
+            struct err *err);
+void st_free(struct sstate *st);
+uint64_t st_now_ns(void);
+bool st_should_stop(struct sstate *st);
+bool st_in_set(const uint64_t *set, uint32_t s);
+const uint64_t *st_cand(const struct sstate *st, uint32_t m);
+bool st_busy(const struct sstate *st, uint32_t p, uint32_t s);
+int32_t st_meeting_at(const struct sstate *st, uint32_t p, uint32_t s);
+int32_t st_interp_for(const struct sstate *st, uint32_t m, uint32_t s);
+int32_t st_interp_make_room(struct sstate *st, uint32_t m, uint32_t s);
+bool st_fits(const struct sstate *st, uint32_t m, uint32_t s,
+             int32_t *interp);
+void st_place(struct sstate *st, uint32_t m, uint32_t s, int32_t interp);
+void st_unplace(struct sstate *st, uint32_t m);
+void st_undo_to(struct sstate *st, size_t mark);
+uint32_t st_spread(const struct sstate *st);
+uint32_t st_runs(const uint64_t *bits, uint32_t words);
+uint64_t st_rand(struct sstate *st);
+uint32_t st_below(struct sstate *st, uint32_t n);
+int32_t st_nth_slot(const uint64_t *set, uint32_t words, uint32_t n);
+int32_t st_random_cand(struct sstate *st, uint32_t m);
+
+/* sched_bound.c */
+uint32_t sb_upper_bound(const struct sstate *st);
+uint64_t sb_breaks_lower_bound(const struct sstate *st,
+                               const uint32_t *meetings_of);
+
+/* sched_book.c */
+void book_greedy(struct sstate *st);
+void book_augment(struct sstate *st, uint32_t upper_bound);
+bool book_relocate(struct sstate *st, uint32_t m, int depth,
+                   uint32_t *budget, int32_t avoid);
+uint32_t book_fill(struct sstate *st);
+
+/* sched_search.c */
+struct search_goal {
+    int fairness;
+    uint32_t upper_bound;
+    uint64_t breaks_lower_bound; /* for every meeting booked */
+    uint64_t iterations;         /* out */
+};
+void search_run(struct sstate *st, struct search_goal *goal);
+bool search_proven(const struct sstate *st, const struct search_goal *goal);
+
+#endif

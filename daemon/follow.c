@@ -107,6 +107,13 @@ void follow_event(struct follow *f, const char *event)
     f->fn(f->priv, event, "event.new", "", 0);
 }
 
+void follow_each(const struct follow *f,
+                 void (*fn)(const char *event, void *priv), void *priv)
+{
+    for (size_t i = 0; i < f->nev; i++)
+        fn(f->ev[i].event, priv);
+}
+
 static const redisReply *field(const redisReply *fields, const char *name)
 {
     for (size_t i = 0; i + 1 < fields->elements; i += 2) {

@@ -33,6 +33,9 @@ void follow_event(struct follow *f, const char *event);
  * `last` "" registers the event without a start yet (nothing is read). */
 void follow_event_from(struct follow *f, const char *event, const char *last);
 
+/* Calls fn for each followed event. */
+void follow_each(const struct follow *f,
+                 void (*fn)(const char *event, void *priv), void *priv);
 void follow_free(struct follow *f);
 
 #endif

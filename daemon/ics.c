@@ -122,6 +122,14 @@ static bool leap_year(int64_t y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
+/* Writes v (0 <= v < 10^width) in width digits; returns the end. */
+static char *put_digits(char *p, int v, int width)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + width;
+}
+
 /* "YYYYMMDDTHHMMSS" for seconds since 1970-01-01T00:00:00 (proleptic
  * Gregorian). Peels off 400-, 100-, 4- and 1-year cycles from 0001-01-01;
  * false outside years 1-9999. */
@@ -150,8 +158,19 @@ static bool fmt_time(char out[16], int64_t secs)
             break;
         n -= len;
     }
-    snprintf(out, 16, "%04d%02d%02dT%02d%02d%02d", (int)y, m + 1, (int)n + 1,
-             (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
+    int v[6] = {(int)y,
+                m + 1,
+                (int)n + 1,
+                (int)(sod / 3600),
+                (int)(sod / 60 % 60),
+                (int)(sod % 60)};
+    char *p = out;
+    for (int i = 0; i < 6; i++) {
+        if (i == 3)
+            *p++ = 'T';
+        p = put_digits(p, v[i], i == 0 ? 4 : 2);
+    }
+    *p = '\0';
     return true;
 }
 
@@ -217,9 +236,8 @@ static int zone_open(struct zone *z, const char *name, struct err *err)
     /* UTC for all time: no transition ever, offset 0. */
     UDate t;
     ucal_setMillis(z->cal, TIME_MIN * 1000.0, &st);
-    bool moves =
-        ucal_getTimeZoneTransitionDate(z->cal, UCAL_TZ_TRANSITION_NEXT_INCLUSIVE,
-                                       &t, &st);
+    bool moves = ucal_getTimeZoneTransitionDate(
+        z->cal, UCAL_TZ_TRANSITION_NEXT_INCLUSIVE, &t, &st);
     int32_t off = ucal_get(z->cal, UCAL_ZONE_OFFSET, &st) +
                   ucal_get(z->cal, UCAL_DST_OFFSET, &st);
     if (U_FAILURE(st))
@@ -256,8 +274,7 @@ static int offset_at(struct zone *z, UDate t, int32_t *off, bool *dst,
 /* The UTC instant of a local wall-clock time, by the rule of RFC 5545
  * 3.3.5 (ics.h): in a gap and in an overlap alike, the offset in effect
  * before the transition. */
-static int to_utc(struct zone *z, int64_t local, int64_t *utc,
-                  struct err *err)
+static int to_utc(struct zone *z, int64_t local, int64_t *utc, struct err *err)
 {
     UErrorCode st = U_ZERO_ERROR;
     int32_t raw = 0, save = 0;
@@ -278,9 +295,8 @@ static UDateFormat *name_fmt(struct zone *z, int i, struct err *err)
     if (z->fmt[i])
         return z->fmt[i];
     UErrorCode st = U_ZERO_ERROR;
-    z->fmt[i] =
-        udat_open(UDAT_PATTERN, UDAT_PATTERN, locale[i], z->uname, z->ulen,
-                  i == NAME_GMT ? pat_o : pat_z, -1, &st);
+    z->fmt[i] = udat_open(UDAT_PATTERN, UDAT_PATTERN, locale[i], z->uname,
+                          z->ulen, i == NAME_GMT ? pat_o : pat_z, -1, &st);
     if (U_FAILURE(st)) {
         z->fmt[i] = NULL;
         icu_fail(err, "udat_open", st);
@@ -368,8 +384,7 @@ static int observance(struct line *l, struct zone *z, int64_t onset,
 }
 
 /* The sub-component for the transition at t (ms). */
-static int transition(struct line *l, struct zone *z, UDate t,
-                      struct err *err)
+static int transition(struct line *l, struct zone *z, UDate t, struct err *err)
 {
     int32_t from, to;
     bool dst;
@@ -382,8 +397,7 @@ static int transition(struct line *l, struct zone *z, UDate t,
 
 /* For a zone that never changed before `from` (seconds): one observance
  * from 1970 (or the day of `from`, if earlier). */
-static int fixed(struct line *l, struct zone *z, int64_t from,
-                 struct err *err)
+static int fixed(struct line *l, struct zone *z, int64_t from, struct err *err)
 {
     int32_t off;
     bool dst;
@@ -399,7 +413,7 @@ static int fixed(struct line *l, struct zone *z, int64_t from,
 static int vtimezone(struct line *l, struct zone *z, const struct window *w,
                      size_t nw, struct err *err)
 {
-    bool any = false;
+    bool any = false, have_last = false;
     UDate last = 0;
     prop_raw(l, "BEGIN", "VTIMEZONE");
     prop_raw(l, "TZID", z->name);
@@ -411,10 +425,11 @@ static int vtimezone(struct line *l, struct zone *z, const struct window *w,
             z->cal, UCAL_TZ_TRANSITION_PREVIOUS_INCLUSIVE, &t, &st);
         if (U_FAILURE(st))
             return icu_fail(err, "zone transition", st);
-        if (prev && (!any || t > last)) {
+        if (prev && (!have_last || t > last)) {
             if (transition(l, z, t, err) < 0)
                 return -1;
             last = t;
+            have_last = true;
         } else if (!prev && !any && fixed(l, z, w[i].from, err) < 0) {
             return -1;
         }
@@ -430,6 +445,7 @@ static int vtimezone(struct line *l, struct zone *z, const struct window *w,
             if (transition(l, z, t, err) < 0)
                 return -1;
             last = cur = t;
+            have_last = true;
         }
     }
     prop_raw(l, "END", "VTIMEZONE");
@@ -448,8 +464,7 @@ static bool good_text(const char *s)
     return s && utf8_valid(s, strlen(s), NULL);
 }
 
-static int check_meeting(const struct ics_meeting *m, size_t i,
-                         struct err *err)
+static int check_meeting(const struct ics_meeting *m, size_t i, struct err *err)
 {
     const char *bad = NULL;
     if (!good_id(m->meeting_id))
@@ -631,7 +646,7 @@ static int render(struct line *l, struct zone *z, const char *event_id,
     if (rc == 0) {
         prop_raw(l, "BEGIN", "VCALENDAR");
         prop_raw(l, "VERSION", "2.0");
-        prop_raw(l, "PRODID", "-//expomatch//expomatch " EM_VERSION "//EN");
+        prop_text(l, "PRODID", "-//expomatch//expomatch " EM_VERSION "//EN");
         prop_raw(l, "CALSCALE", "GREGORIAN");
         prop_raw(l, "METHOD", "PUBLISH");
         prop_text(l, "X-WR-CALNAME", event_name);
@@ -671,8 +686,8 @@ int ics_render(struct buf *out, const char *event_id, const char *event_name,
     struct line l = {out, 0};
     int rc = zone_open(&z, timezone, err);
     if (rc == 0)
-        rc = render(&l, &z, event_id, event_name, participant_id, m, n,
-                    now_utc, err);
+        rc = render(&l, &z, event_id, event_name, participant_id, m, n, now_utc,
+                    err);
     zone_close(&z);
     if (rc < 0)
         out->len = out->off + pending;

@@ -175,13 +175,21 @@ out:
 
 /* Who sees the contact: organizers and admins always; an app reading its
  * own user's profile (viewer = id). Between two participants the contact
- * is shown only after an accepted meeting, which comes with meetings. */
+ * is shown only after an accepted meeting: Redis decides that
+ * (em_profile_view), in the same step as the read. */
 static bool contact_visible(const struct conn *c, const char *id,
                             const char *viewer)
 {
     if (c->role == ROLE_ADMIN || c->role == ROLE_ORGANIZER)
         return true;
     return c->role == ROLE_APP && viewer[0] && strcmp(viewer, id) == 0;
+}
+
+static bool contact_if_met(const struct conn *c, const char *id,
+                           const char *viewer)
+{
+    return (c->role == ROLE_APP || c->role == ROLE_KIOSK) && viewer[0] &&
+           strcmp(viewer, id) != 0;
 }
 
 /* args: event, id, viewer, badge */
@@ -199,6 +207,15 @@ void h_profile_get(struct req *r, const msgpack_object *map,
     w->with_contact = contact_visible(r->conn, id, viewer);
     char kp[KEY_MAX];
     struct cmd c;
+    if (contact_if_met(r->conn, id, viewer)) {
+        w->with_contact = true; /* when Redis returns it */
+        cmd_fcall(&c, "em_profile_view", 1);
+        cmd_adds(&c, key_fmt(kp, event, "", NULL));
+        cmd_adds(&c, id);
+        cmd_adds(&c, viewer);
+        cmd_send(&c, srv_global->store, on_get, w);
+        return;
+    }
     cmd_init(&c);
     cmd_adds(&c, "HMGET");
     cmd_adds(&c, key_fmt(kp, event, "p", id));

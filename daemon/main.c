@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "expiry.h"
 #include "follow.h"
 #include "http.h"
 #include "log.h"
@@ -92,10 +93,13 @@ static uint64_t now_ms(void)
     return now_us() / 1000;
 }
 
-/* Lets go of top lists nobody asked for lately. */
+/* Once a second: lets go of top lists nobody asked for lately, and
+ * expires unanswered requests. */
 static void on_match_tick(evutil_socket_t fd, short what, void *arg)
 {
     match_expire(now_ms());
+    if (srv.ready)
+        expiry_sweep(srv.store, srv.follow);
 }
 
 static bool http_healthy(void *priv)

@@ -690,6 +690,19 @@ local function stats(keys, args)
   return out
 end
 
+-- ARGV: participant, viewer. The profile as profile.get reads it (v,
+-- data, contact) with the contact only when a meeting between the two was
+-- accepted (accepted, scheduled or noshow).
+local function profile_view(keys, args)
+  local P, id, viewer = keys[1], args[1], args[2]
+  local f = redis.call('HMGET', P .. 'p:' .. id, 'v', 'data', 'contact')
+  if not f[2] then return {false, false, false} end
+  if tonumber(redis.call('HGET', P .. 'met:' .. viewer, id) or '0') <= 0 then
+    f[3] = false
+  end
+  return f
+end
+
 -- ARGV: cursor ('' = start), count. Loads of participants with any:
 -- {next cursor or '', id, pending received, booked, ...}.
 local function loads(keys, args)
@@ -818,5 +831,7 @@ redis.register_function{function_name = 'em_meet_now',
                         callback = meet_now, flags = {'no-writes'}}
 redis.register_function{function_name = 'em_stats',
                         callback = stats, flags = {'no-writes'}}
+redis.register_function{function_name = 'em_profile_view',
+                        callback = profile_view, flags = {'no-writes'}}
 redis.register_function{function_name = 'em_loads',
                         callback = loads, flags = {'no-writes'}}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "m_match.h"
+#include "meeting_pack.h"
 #include "rpc.h"
 #include "subs.h"
 
@@ -55,5 +56,55 @@ void notify_match_new(void *priv, const char *event, const char *id,
     mp_pack_cstr(&pk, "match");
     pack_match_entry(&pk, e);
     subs_publish(event, topic, "match.new", sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* Publishes one packed notification to each topic that has subscribers. */
+static void publish_to(const char *event, const char *const *topics,
+                       size_t n, const char *method, const msgpack_sbuffer *sb)
+{
+    for (size_t i = 0; i < n; i++)
+        if (topics[i] && subs_has(event, topics[i]))
+            subs_publish(event, topics[i], method, sb->data, sb->size);
+}
+
+void notify_meeting_update(const char *event, const redisReply *meeting)
+{
+    const redisReply *from = meeting_field(meeting, "from"),
+                     *to = meeting_field(meeting, "to");
+    char tf[80] = "", tt[80] = "";
+    if (from)
+        snprintf(tf, sizeof tf, "participant:%.*s", (int)from->len, from->str);
+    if (to)
+        snprintf(tt, sizeof tt, "participant:%.*s", (int)to->len, to->str);
+    const char *topics[] = {"event", tf[0] ? tf : NULL, tt[0] ? tt : NULL};
+    if (!subs_has(event, "event") && !(tf[0] && subs_has(event, tf)) &&
+        !(tt[0] && subs_has(event, tt)))
+        return;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_map(&pk, 2);
+    mp_pack_cstr(&pk, "event");
+    mp_pack_cstr(&pk, event);
+    mp_pack_cstr(&pk, "meeting");
+    pack_meeting(&pk, event, meeting, false);
+    publish_to(event, topics, 3, "meeting.update", &sb);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+void notify_checkin(const char *event, const char *id)
+{
+    char topic[80];
+    snprintf(topic, sizeof topic, "participant:%s", id);
+    const char *topics[] = {"event", topic};
+    if (!subs_has(event, "event") && !subs_has(event, topic))
+        return;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    begin(&sb, &pk, event, id, 2);
+    publish_to(event, topics, 2, "checkin", &sb);
     msgpack_sbuffer_destroy(&sb);
 }

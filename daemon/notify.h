@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include <hiredis/hiredis.h>
+
 #include "match.h"
 
 /* participant.update on the event topic: a profile's new version, or with
@@ -17,5 +19,12 @@ void notify_participant_update(const char *event, const char *id,
  * match_notify_fn of the matching engine). */
 void notify_match_new(void *priv, const char *event, const char *id,
                       const struct match_entry *e);
+
+/* meeting.update to subscribers of both sides and of the event topic: the
+ * whole meeting, as flat from Redis (meeting_pack.h). */
+void notify_meeting_update(const char *event, const redisReply *meeting);
+
+/* checkin to subscribers of the participant and of the event topic. */
+void notify_checkin(const char *event, const char *id);
 
 #endif

@@ -5,7 +5,9 @@
  *      harmless: the engine skips versions it has);
  *   2. the event (slots, interpreters);
  *   3. the participant ids, then every profile, with a bounded number of
- *      reads in flight. */
+ *      reads in flight;
+ *   4. the participants' loads (requests received, meetings booked), for
+ *      the matching engine's congestion factor. */
 #include "state.h"
 
 #include <stdlib.h>
@@ -75,6 +77,51 @@ struct profile_read {
 
 static void read_more(struct ev_load *l);
 
+#define LOADS_PAGE 2000 /* participants per em_loads call */
+
+static void read_loads(struct ev_load *l, const char *cursor);
+
+/* {next cursor or '', id, pending, booked, ...}: each participant's load
+ * for the engine's congestion factor. */
+static void on_loads(void *priv, const redisReply *reply,
+                     const struct err *err)
+{
+    struct ev_load *l = priv;
+    bool ok = !err && reply->type == REDIS_REPLY_ARRAY &&
+              reply->elements % 3 == 1 &&
+              reply->element[0]->type == REDIS_REPLY_STRING;
+    for (size_t i = 1; ok && i < reply->elements; i += 3) {
+        const redisReply *id = reply->element[i];
+        if (id->type != REDIS_REPLY_STRING ||
+            reply->element[i + 1]->type != REDIS_REPLY_INTEGER ||
+            reply->element[i + 2]->type != REDIS_REPLY_INTEGER)
+            break;
+        match_set_load(l->event, id->str,
+                       (unsigned)reply->element[i + 1]->integer,
+                       (unsigned)reply->element[i + 2]->integer);
+    }
+    if (!ok)
+        l->rb->failed = true;
+    if (ok && reply->element[0]->len > 0) {
+        read_loads(l, reply->element[0]->str);
+        return;
+    }
+    struct rebuild *rb = l->rb;
+    ev_load_free(l);
+    release(rb);
+}
+
+static void read_loads(struct ev_load *l, const char *cursor)
+{
+    char kp[KEY_MAX];
+    struct cmd c;
+    cmd_fcall(&c, "em_loads", 1);
+    cmd_adds(&c, key_fmt(kp, l->event, "", NULL));
+    cmd_adds(&c, cursor);
+    cmd_addi(&c, LOADS_PAGE);
+    cmd_send(&c, l->rb->st, on_loads, l);
+}
+
 static void on_profile(void *priv, const redisReply *reply,
                        const struct err *err)
 {
@@ -112,10 +159,12 @@ static void read_more(struct ev_load *l)
         store_command(l->rb->st, on_profile, pr, "HMGET %s v data",
                       key_fmt(k, l->event, "p", l->ids[pr->i]));
     }
-    if (l->inflight == 0 && (l->next == l->nids || l->rb->failed)) {
+    if (l->inflight == 0 && l->rb->failed) {
         struct rebuild *rb = l->rb;
         ev_load_free(l);
         release(rb);
+    } else if (l->inflight == 0 && l->next == l->nids) {
+        read_loads(l, "");
     }
 }
 

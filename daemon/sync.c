@@ -7,6 +7,8 @@
 #include "keys.h"
 #include "log.h"
 #include "match.h"
+#include "meeting_pack.h"
+#include "notify.h"
 #include "state.h"
 #include "xmalloc.h"
 
@@ -78,9 +80,73 @@ void sync_fetch_event(const char *event)
                   key_fmt(k, event, "event", NULL));
 }
 
+struct meeting_fetch {
+    char event[65];
+    long long v; /* the change being told */
+};
+
+/* The loads after a meeting's flat form: "from" id, pending, booked, then
+ * the same for "to". */
+static void apply_loads(const char *event, const redisReply *r, size_t at)
+{
+    for (size_t i = at; i + 2 < r->elements; i += 3) {
+        const redisReply *id = r->element[i], *pend = r->element[i + 1],
+                         *booked = r->element[i + 2];
+        if (id->type != REDIS_REPLY_STRING ||
+            pend->type != REDIS_REPLY_INTEGER ||
+            booked->type != REDIS_REPLY_INTEGER)
+            return;
+        char pid[65];
+        snprintf(pid, sizeof pid, "%.*s", (int)id->len, id->str);
+        match_set_load(event, pid, (unsigned)pend->integer,
+                       (unsigned)booked->integer);
+    }
+}
+
+static void on_meeting(void *priv, const redisReply *reply,
+                       const struct err *err)
+{
+    struct meeting_fetch *f = priv;
+    if (err) {
+        log_warn("sync: cannot read a meeting of '%s': %s", f->event,
+                 err->msg);
+    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 7) {
+        /* The meeting (odd length) then six load values. */
+        redisReply flat = *reply;
+        flat.elements = reply->elements - 6;
+        if (meeting_reply_ok(&flat)) {
+            apply_loads(f->event, reply, flat.elements);
+            /* Told once, in its latest form: when it has changed again
+             * since, that later change's entry notifies. */
+            const redisReply *v = meeting_field(&flat, "v");
+            if (v && atoll(v->str) == f->v)
+                notify_meeting_update(f->event, &flat);
+        }
+    }
+    free(f);
+}
+
+static void fetch_meeting(const char *event, const char *id, long long v)
+{
+    struct meeting_fetch *f = xcalloc(1, sizeof *f);
+    snprintf(f->event, sizeof f->event, "%s", event);
+    f->v = v;
+    char k[KEY_MAX];
+    store_command(link, on_meeting, f, "FCALL em_meeting_get 1 %s %s load",
+                  key_fmt(k, event, "", NULL), id);
+}
+
 void sync_change(const char *event, const char *kind, const char *id,
                  long long version)
 {
+    if (strcmp(kind, "meeting.update") == 0) {
+        fetch_meeting(event, id, version);
+        return;
+    }
+    if (strcmp(kind, "checkin") == 0) {
+        notify_checkin(event, id);
+        return;
+    }
     if (strcmp(kind, "profile.put") == 0) {
         /* Our own writes are applied already: no look-up for them. */
         if (match_profile_version(event, id) < version)

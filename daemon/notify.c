@@ -59,15 +59,6 @@ void notify_match_new(void *priv, const char *event, const char *id,
     msgpack_sbuffer_destroy(&sb);
 }
 
-/* Publishes one packed notification to each topic that has subscribers. */
-static void publish_to(const char *event, const char *const *topics,
-                       size_t n, const char *method, const msgpack_sbuffer *sb)
-{
-    for (size_t i = 0; i < n; i++)
-        if (topics[i] && subs_has(event, topics[i]))
-            subs_publish(event, topics[i], method, sb->data, sb->size);
-}
-
 void notify_meeting_update(const char *event, const redisReply *meeting)
 {
     const redisReply *from = meeting_field(meeting, "from"),
@@ -91,7 +82,7 @@ void notify_meeting_update(const char *event, const redisReply *meeting)
     mp_pack_cstr(&pk, event);
     mp_pack_cstr(&pk, "meeting");
     pack_meeting(&pk, event, meeting, false);
-    publish_to(event, topics, 3, "meeting.update", &sb);
+    subs_publish_many(event, topics, 3, "meeting.update", sb.data, sb.size);
     msgpack_sbuffer_destroy(&sb);
 }
 
@@ -105,6 +96,6 @@ void notify_checkin(const char *event, const char *id)
     msgpack_sbuffer sb;
     msgpack_packer pk;
     begin(&sb, &pk, event, id, 2);
-    publish_to(event, topics, 2, "checkin", &sb);
+    subs_publish_many(event, topics, 2, "checkin", sb.data, sb.size);
     msgpack_sbuffer_destroy(&sb);
 }

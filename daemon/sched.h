@@ -57,10 +57,10 @@ struct sched_problem {
 };
 
 struct sched_params {
-    int fairness;              /* max - min breaks wanted; 0 and up */
-    long budget_ms;            /* wall clock (CLOCK_MONOTONIC) for the call */
-    const atomic_int *cancel;  /* nonzero: return soon; may be NULL */
-    uint64_t seed;             /* same seed, same steps (until the clock) */
+    int fairness;             /* max - min breaks wanted; 0 and up */
+    long budget_ms;           /* wall clock (CLOCK_MONOTONIC) for the call */
+    const atomic_int *cancel; /* nonzero: return soon; may be NULL */
+    uint64_t seed;            /* same seed, same steps (until the clock) */
 };
 
 /* Why the search ended. */
@@ -75,16 +75,16 @@ struct sched_place {
 };
 
 struct sched_result {
-    uint32_t scheduled;   /* meetings booked */
-    uint32_t unscheduled; /* meetings left waiting */
-    uint32_t moved;       /* booked before, in another slot now */
-    uint32_t upper_bound; /* no schedule books more (see below) */
-    uint64_t breaks;      /* total breaks */
-    uint64_t breaks_input;  /* of the schedule as given */
-    uint64_t breaks_before; /* after booking, before the search */
+    uint32_t scheduled;          /* meetings booked */
+    uint32_t unscheduled;        /* meetings left waiting */
+    uint32_t moved;              /* booked before, in another slot now */
+    uint32_t upper_bound;        /* no schedule books more (see below) */
+    uint64_t breaks;             /* total breaks */
+    uint64_t breaks_input;       /* of the schedule as given */
+    uint64_t breaks_before;      /* after booking, before the search */
     uint64_t breaks_lower_bound; /* see below */
-    uint32_t spread;       /* max - min breaks, participants with meetings */
-    bool fair;             /* spread <= fairness */
+    uint32_t spread; /* max - min breaks, participants with meetings */
+    bool fair;       /* spread <= fairness */
     enum sched_stop stop;
     uint64_t iterations; /* search moves tried */
     double booking_ms;   /* when booking was maximal and the search began */

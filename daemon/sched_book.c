@@ -98,7 +98,8 @@ static bool best_fit(struct sstate *st, uint32_t m, int32_t avoid)
     int best = 3;
     int32_t best_s = -1, best_i = SCHED_NONE;
     for (uint32_t k = 0; k < st->nslots && best > -2; k++) {
-        uint32_t s = start + k < st->nslots ? start + k : start + k - st->nslots;
+        uint32_t s =
+            start + k < st->nslots ? start + k : start + k - st->nslots;
         int32_t i;
         if ((int32_t)s == avoid || !st_fits(st, m, s, &i))
             continue;
@@ -143,12 +144,13 @@ static int32_t table_victim(struct sstate *st, uint32_t s)
 /* Unplaces what keeps m out of slot s, into out[] (at most 4), and books
  * m there. False (with the state to be undone by the caller) when a
  * blocker is fixed or room cannot be made. */
-static bool eject_for(struct sstate *st, uint32_t m, uint32_t s,
-                      uint32_t *out, uint32_t *nout)
+bool book_eject(struct sstate *st, uint32_t m, uint32_t s, uint32_t *out,
+                uint32_t *nout)
 {
     const struct sched_meeting *mt = &st->pb->meetings[m];
     *nout = 0;
-    int32_t side[2] = {st_meeting_at(st, mt->a, s), st_meeting_at(st, mt->b, s)};
+    int32_t side[2] = {st_meeting_at(st, mt->a, s),
+                       st_meeting_at(st, mt->b, s)};
     for (int k = 0; k < 2; k++) {
         int32_t x = side[k];
         if (x < 0 || (k == 1 && x == side[0]))
@@ -192,8 +194,7 @@ bool book_relocate(struct sstate *st, uint32_t m, int depth, uint32_t *budget,
     if (best_fit(st, m, avoid))
         return true;
     const struct sched_meeting *mt = &st->pb->meetings[m];
-    if (depth == 0 || st->ncand[m] == 0 ||
-        st->count[mt->a] >= st->cap[mt->a] ||
+    if (depth == 0 || st->ncand[m] == 0 || st->count[mt->a] >= st->cap[mt->a] ||
         st->count[mt->b] >= st->cap[mt->b])
         return false;
     uint32_t start = st_below(st, st->ncand[m]);
@@ -201,14 +202,14 @@ bool book_relocate(struct sstate *st, uint32_t m, int depth, uint32_t *budget,
         if (*budget == 0 || st_should_stop(st))
             return false;
         (*budget)--;
-        uint32_t n = start + k < st->ncand[m] ? start + k
-                                              : start + k - st->ncand[m];
+        uint32_t n =
+            start + k < st->ncand[m] ? start + k : start + k - st->ncand[m];
         int32_t s = st_nth_slot(st_cand(st, m), st->words, n);
         if (s == avoid)
             continue;
         size_t mark = st->nlog;
         uint32_t out[4], nout;
-        bool ok = eject_for(st, m, (uint32_t)s, out, &nout);
+        bool ok = book_eject(st, m, (uint32_t)s, out, &nout);
         for (uint32_t j = 0; ok && j < nout; j++)
             ok = book_relocate(st, out[j], depth - 1, budget, s);
         if (ok)

@@ -170,8 +170,8 @@ uint32_t sb_upper_bound(const struct sstate *st)
         uint32_t room = st->cap[p] > f.count[p] ? st->cap[p] - f.count[p] : 0;
         take[p] = min_u32(min_u32(room, slots), deg[p]);
     }
-    uint32_t ub = min_u32(nbookable, cover_bound(st, bookable, deg, take,
-                                                 nbookable));
+    uint32_t ub =
+        min_u32(nbookable, cover_bound(st, bookable, deg, take, nbookable));
 
     /* Per slot: free tables, and two free participants per meeting. */
     uint64_t by_slot = 0, by_interp = 0;
@@ -214,8 +214,8 @@ static int cmp_desc(const void *x, const void *y)
  * runs of slots one of its meetings may use; the runs of its fixed
  * meetings are used anyway, then the longest others until k fit. */
 static uint32_t participant_bound(const struct sstate *st, uint32_t p,
-                                  uint32_t k, uint64_t *reach,
-                                  uint64_t *fixed, uint32_t *runs)
+                                  uint32_t k, uint64_t *reach, uint64_t *fixed,
+                                  uint32_t *runs)
 {
     if (k == 0)
         return 0;

@@ -44,10 +44,10 @@ struct sstate {
     uint32_t *pool, *pool_pos, npool, nbooked_pool;
 
     /* Participants. */
-    uint64_t *busy;             /* np * words: slots with a meeting */
-    uint32_t *count, *cap;      /* meetings booked, most allowed */
-    uint32_t *adj_start, *adj;  /* its meetings: adj[adj_start[p]..[p+1]) */
-    uint32_t *brk;              /* its breaks now */
+    uint64_t *busy;            /* np * words: slots with a meeting */
+    uint32_t *count, *cap;     /* meetings booked, most allowed */
+    uint32_t *adj_start, *adj; /* its meetings: adj[adj_start[p]..[p+1]) */
+    uint32_t *brk;             /* its breaks now */
 
     /* Slots: the meetings booked in s are in_slot[s][0..used[s]). */
     uint32_t *used, **in_slot, *in_slot_cap, *slot_pos;
@@ -78,8 +78,7 @@ struct sstate {
 };
 
 /* sched_state.c */
-int st_init(struct sstate *st, const struct sched_problem *pb,
-            struct err *err);
+int st_init(struct sstate *st, const struct sched_problem *pb, struct err *err);
 void st_free(struct sstate *st);
 uint64_t st_now_ns(void);
 bool st_should_stop(struct sstate *st);
@@ -89,8 +88,7 @@ bool st_busy(const struct sstate *st, uint32_t p, uint32_t s);
 int32_t st_meeting_at(const struct sstate *st, uint32_t p, uint32_t s);
 int32_t st_interp_for(const struct sstate *st, uint32_t m, uint32_t s);
 int32_t st_interp_make_room(struct sstate *st, uint32_t m, uint32_t s);
-bool st_fits(const struct sstate *st, uint32_t m, uint32_t s,
-             int32_t *interp);
+bool st_fits(const struct sstate *st, uint32_t m, uint32_t s, int32_t *interp);
 void st_place(struct sstate *st, uint32_t m, uint32_t s, int32_t interp);
 void st_unplace(struct sstate *st, uint32_t m);
 void st_undo_to(struct sstate *st, size_t mark);
@@ -109,8 +107,10 @@ uint64_t sb_breaks_lower_bound(const struct sstate *st,
 /* sched_book.c */
 void book_greedy(struct sstate *st);
 void book_augment(struct sstate *st, uint32_t upper_bound);
-bool book_relocate(struct sstate *st, uint32_t m, int depth,
-                   uint32_t *budget, int32_t avoid);
+bool book_eject(struct sstate *st, uint32_t m, uint32_t s, uint32_t *out,
+                uint32_t *nout);
+bool book_relocate(struct sstate *st, uint32_t m, int depth, uint32_t *budget,
+                   int32_t avoid);
 uint32_t book_fill(struct sstate *st);
 
 /* sched_search.c */

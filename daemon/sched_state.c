@@ -164,8 +164,8 @@ void st_place(struct sstate *st, uint32_t m, uint32_t s, int32_t interp)
         st->iocc[(size_t)interp * st->nslots + s] = (int32_t)m;
     if (st->used[s] == st->in_slot_cap[s]) {
         st->in_slot_cap[s] = st->in_slot_cap[s] ? 2 * st->in_slot_cap[s] : 8;
-        st->in_slot[s] = xrealloc(st->in_slot[s],
-                                  st->in_slot_cap[s] * sizeof(uint32_t));
+        st->in_slot[s] =
+            xrealloc(st->in_slot[s], st->in_slot_cap[s] * sizeof(uint32_t));
     }
     st->slot_pos[m] = st->used[s];
     st->in_slot[s][st->used[s]++] = m;
@@ -248,8 +248,7 @@ int32_t st_interp_make_room(struct sstate *st, uint32_t m, uint32_t s)
     return NO_INTERP;
 }
 
-bool st_fits(const struct sstate *st, uint32_t m, uint32_t s,
-             int32_t *interp)
+bool st_fits(const struct sstate *st, uint32_t m, uint32_t s, int32_t *interp)
 {
     const struct sched_meeting *mt = &st->pb->meetings[m];
     if (!st_in_set(st_cand(st, m), s) || st->used[s] >= st->ntables ||
@@ -372,8 +371,8 @@ static void build_candidates(struct sstate *st)
 {
     const struct sched_problem *pb = st->pb;
     uint32_t W = st->words;
-    uint64_t last = st->nslots % 64 ? ((uint64_t)1 << (st->nslots % 64)) - 1
-                                    : ~(uint64_t)0;
+    uint64_t last =
+        st->nslots % 64 ? ((uint64_t)1 << (st->nslots % 64)) - 1 : ~(uint64_t)0;
     st->cand = xcalloc((size_t)st->nm * W, sizeof(uint64_t));
     st->ncand = xcalloc(st->nm, sizeof(uint32_t));
     for (uint32_t m = 0; m < st->nm; m++) {
@@ -444,8 +443,9 @@ static int place_booked(struct sstate *st, struct err *err)
                              m, s);
             } else if (!mt->fixed && (st->count[mt->a] >= st->cap[mt->a] ||
                                       st->count[mt->b] >= st->cap[mt->b])) {
-                rc = err_set(err, ERR_BAD_REQUEST,
-                             "meetings[%u]: a side is over its max_meetings", m);
+                rc =
+                    err_set(err, ERR_BAD_REQUEST,
+                            "meetings[%u]: a side is over its max_meetings", m);
             } else {
                 st_place(st, m, s, mt->interpreter);
                 tables[3 * nt] = s;
@@ -469,17 +469,17 @@ static int place_booked(struct sstate *st, struct err *err)
     return rc;
 }
 
-int st_init(struct sstate *st, const struct sched_problem *pb,
-            struct err *err)
+int st_init(struct sstate *st, const struct sched_problem *pb, struct err *err)
 {
     memset(st, 0, sizeof *st);
     if (pb->nslots == 0 || pb->nslots > SCHED_SLOTS_MAX)
-        return err_set(err, ERR_BAD_REQUEST, "nslots: %u, not 1-%d",
-                       pb->nslots, SCHED_SLOTS_MAX);
+        return err_set(err, ERR_BAD_REQUEST, "nslots: %u, not 1-%d", pb->nslots,
+                       SCHED_SLOTS_MAX);
     if ((pb->nparticipants && !pb->participants) ||
         (pb->nmeetings && !pb->meetings) || pb->nmeetings > INT32_MAX)
-        return err_set(err, ERR_BAD_REQUEST, "participants or meetings: "
-                                             "missing or too many");
+        return err_set(err, ERR_BAD_REQUEST,
+                       "participants or meetings: "
+                       "missing or too many");
     for (uint32_t p = 0; p < pb->nparticipants; p++)
         if (pb->participants[p].max_meetings < SCHED_UNLIMITED)
             return err_set(err, ERR_BAD_REQUEST,

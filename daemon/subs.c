@@ -312,28 +312,52 @@ bool subs_has(const char *event, const char *topic)
 void subs_publish(const char *event, const char *topic, const char *method,
                   const void *params, size_t len)
 {
-    struct topic *t = topic_find(event, topic);
-    if (t == NULL || t->nsubs == 0)
-        return;
+    subs_publish_many(event, &topic, 1, method, params, len);
+}
+
+/* Whether c holds one of names[0..n). */
+static bool holds_any(const struct conn *c, const char *event,
+                      const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (names[i] && subs_holds(c, event, names[i]))
+            return true;
+    return false;
+}
+
+void subs_publish_many(const char *event, const char *const *names,
+                       size_t n, const char *method, const void *params,
+                       size_t len)
+{
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 3);
-    msgpack_pack_uint32(&pk, 2);
-    msgpack_pack_str(&pk, strlen(method));
-    msgpack_pack_str_body(&pk, method, strlen(method));
-    msgpack_sbuffer_write(&sb, params, len);
-    /* A subscriber over its buffer limit is closed from inside
-     * conn_notify, which removes its member from this very list: take the
-     * next one first, and keep the topic alive until the walk ends. */
-    t->pins++;
-    struct subs_member *next;
-    for (struct subs_member *m = t->subs; m; m = next) {
-        next = m->t_next;
-        conn_notify(m->c, sb.data, sb.size);
+    for (size_t i = 0; i < n; i++) {
+        struct topic *t = names[i] ? topic_find(event, names[i]) : NULL;
+        if (t == NULL || t->nsubs == 0)
+            continue;
+        if (sb.size == 0) {
+            msgpack_packer pk;
+            msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+            msgpack_pack_array(&pk, 3);
+            msgpack_pack_uint32(&pk, 2);
+            msgpack_pack_str(&pk, strlen(method));
+            msgpack_pack_str_body(&pk, method, strlen(method));
+            msgpack_sbuffer_write(&sb, params, len);
+        }
+        /* A subscriber over its buffer limit is closed from inside
+         * conn_notify, which removes its member from this very list: take
+         * the next one first, and keep the topic alive until the walk
+         * ends. */
+        t->pins++;
+        struct subs_member *next;
+        for (struct subs_member *m = t->subs; m; m = next) {
+            next = m->t_next;
+            /* Once per connection, under the first topic it holds. */
+            if (!holds_any(m->c, event, names, i))
+                conn_notify(m->c, sb.data, sb.size);
+        }
+        if (--t->pins == 0 && t->nsubs == 0)
+            topic_free(t);
     }
-    if (--t->pins == 0 && t->nsubs == 0)
-        topic_free(t);
     msgpack_sbuffer_destroy(&sb);
 }

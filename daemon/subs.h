@@ -67,5 +67,10 @@ bool subs_has(const char *event, const char *topic);
  * is built once for all of them. */
 void subs_publish(const char *event, const char *topic, const char *method,
                   const void *params, size_t len);
+/* The same to the subscribers of several topics (NULL entries skipped),
+ * once per connection however many of them it holds. */
+void subs_publish_many(const char *event, const char *const *topics,
+                       size_t n, const char *method, const void *params,
+                       size_t len);
 
 #endif

@@ -1,0 +1,144 @@
+/* sched.c: sched_solve, the optimizer's phases in order: take the
+ * schedule as given, book greedily, book more by ejection chains, search,
+ * book whatever fits into the best schedule found, then give tables out
+ * (they are interchangeable, so only counts matter until here) and count
+ * what the caller reports. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched_int.h"
+#include "xmalloc.h"
+
+/* Share of the budget that ejection chains may take before the search. */
+#define AUGMENT_SHARE 0.3
+
+void sched_params_default(struct sched_params *params)
+{
+    *params = (struct sched_params){SCHED_FAIRNESS_DEFAULT, 5000, NULL, 1};
+}
+
+/* splitmix64: any seed, 0 included, gives a usable xorshift state. */
+static uint64_t mix_seed(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    x ^= x >> 31;
+    return x ? x : 1;
+}
+
+static double ms_since(uint64_t t0)
+{
+    return (double)(st_now_ns() - t0) / 1e6;
+}
+
+/* Ejection chains under a shorter deadline, so the search gets time. */
+static void augment(struct sstate *st, uint32_t upper_bound, uint64_t t0,
+                    long budget_ms)
+{
+    uint64_t deadline = st->deadline_ns;
+    uint64_t share = (uint64_t)((double)budget_ms * AUGMENT_SHARE * 1e6);
+    if (t0 + share < deadline)
+        st->deadline_ns = t0 + share;
+    book_augment(st, upper_bound);
+    st->deadline_ns = deadline;
+    if (st->stopped && st->why == SCHED_STOP_BUDGET && st_now_ns() < deadline)
+        st->stopped = false;
+}
+
+/* Meetings that keep their slot keep their table; the others take the
+ * lowest tables left in their slot. */
+static void assign_tables(const struct sstate *st, struct sched_place *place)
+{
+    bool *taken = xcalloc(st->ntables + 1, 1);
+    for (uint32_t s = 0; s < st->nslots; s++) {
+        const uint32_t *in = st->in_slot[s];
+        uint32_t n = st->used[s], next = 0;
+        for (uint32_t k = 0; k < n; k++) {
+            const struct sched_meeting *mt = &st->pb->meetings[in[k]];
+            place[in[k]].table = SCHED_NONE;
+            if (mt->slot == (int)s) {
+                place[in[k]].table = mt->table;
+                taken[mt->table] = true;
+            }
+        }
+        for (uint32_t k = 0; k < n; k++) {
+            if (place[in[k]].table != SCHED_NONE)
+                continue;
+            while (taken[next])
+                next++;
+            place[in[k]].table = (int)next;
+            taken[next] = true;
+        }
+        for (uint32_t k = 0; k < n; k++)
+            taken[place[in[k]].table] = false;
+    }
+    free(taken);
+}
+
+static void report(const struct sstate *st, const struct search_goal *goal,
+                   struct sched_place *place, struct sched_result *res)
+{
+    for (uint32_t m = 0; m < st->nm; m++) {
+        place[m].slot = st->slot[m];
+        place[m].interpreter = st->interp[m];
+        place[m].table = SCHED_NONE;
+        int before = st->pb->meetings[m].slot;
+        res->moved += before != SCHED_NONE && before != st->slot[m];
+    }
+    assign_tables(st, place);
+    res->scheduled = st->booked;
+    res->unscheduled = st->nm - st->booked;
+    res->breaks = st->breaks;
+    res->spread = st_spread(st);
+    res->fair = res->spread <= (uint32_t)goal->fairness;
+    res->breaks_lower_bound = sb_breaks_lower_bound(st, st->count);
+    res->iterations = goal->iterations;
+}
+
+int sched_solve(const struct sched_problem *pb,
+                const struct sched_params *params, struct sched_place *place,
+                struct sched_result *res, struct err *err)
+{
+    uint64_t t0 = st_now_ns();
+    if (params->fairness < 0)
+        return err_set(err, ERR_BAD_REQUEST, "fairness: %d", params->fairness);
+    struct sstate st;
+    if (st_init(&st, pb, err) < 0)
+        return -1;
+    long budget = params->budget_ms > 0 ? params->budget_ms : 0;
+    st.deadline_ns = t0 + (uint64_t)budget * 1000000u;
+    st.cancel = params->cancel;
+    st.rng = mix_seed(params->seed);
+    memset(res, 0, sizeof *res);
+    res->breaks_input = st.breaks;
+
+    struct search_goal goal = {params->fairness, 0, 0, 0};
+    goal.upper_bound = sb_upper_bound(&st);
+    book_greedy(&st);
+    augment(&st, goal.upper_bound, t0, budget);
+    res->booking_ms = ms_since(t0);
+    res->breaks_before = st.breaks;
+
+    /* The proof by breaks needs every meeting booked, so it is the bound
+     * for each participant holding all of its meetings. */
+    uint32_t *all = xmalloc((st.np + 1) * sizeof(uint32_t));
+    for (uint32_t p = 0; p < st.np; p++)
+        all[p] = st.adj_start[p + 1] - st.adj_start[p];
+    goal.breaks_lower_bound = sb_breaks_lower_bound(&st, all);
+    free(all);
+
+    search_run(&st, &goal);
+    if (!(st.stopped && st.why == SCHED_STOP_CANCELLED))
+        book_fill(&st);
+
+    res->upper_bound = goal.upper_bound;
+    report(&st, &goal, place, res);
+    if (st.npool == 0 || search_proven(&st, &goal))
+        res->stop = SCHED_STOP_PROVEN;
+    else
+        res->stop = st.stopped ? st.why : SCHED_STOP_BUDGET;
+    st_free(&st);
+    res->elapsed_ms = ms_since(t0);
+    return 0;
+}

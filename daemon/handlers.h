@@ -13,7 +13,7 @@ method_fn h_subscribe, h_unsubscribe;
 method_fn h_meeting_request, h_meeting_create, h_meeting_respond;
 method_fn h_meeting_cancel, h_meeting_noshow, h_meeting_feedback;
 method_fn h_meeting_get, h_meeting_list, h_meeting_inbox;
-method_fn h_agenda_get, h_checkin, h_stats_get;
+method_fn h_agenda_get, h_agenda_ics, h_checkin, h_stats_get;
 
 /* subscribe's acting participant for kiosk calls (struct method's
  * actor_of): the id of its single participant topic. */

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cmd.h"
 #include "handlers.h"
+#include "ics.h"
 #include "keys.h"
 #include "localtime.h"
 #include "match.h"
@@ -96,6 +98,114 @@ void h_agenda_get(struct req *r, const msgpack_object *map,
     cmd_adds(&c, event);
     cmd_adds(&c, id);
     cmd_send(&c, srv_global->store, on_agenda, wait_new(r, event, id));
+}
+
+/* A field of a flat meeting as a C string in out ("" when absent). */
+static const char *field_str(const redisReply *m, const char *name,
+                             char *out, size_t cap)
+{
+    const redisReply *v = meeting_field(m, name);
+    snprintf(out, cap, "%.*s", v ? (int)v->len : 0, v ? v->str : "");
+    return out;
+}
+
+static int64_t field_time(const redisReply *m, const char *name)
+{
+    const redisReply *v = meeting_field(m, name);
+    return v ? stored_time_seconds(v->str, v->len) : -1;
+}
+
+/* {event name, time zone, agenda meetings...}: the scheduled ones become
+ * the calendar. */
+static void on_agenda_ics(void *priv, const redisReply *reply,
+                          const struct err *err)
+{
+    struct agenda_wait *w = priv;
+    if (err) {
+        rpc_reply_err(w->r, err);
+        wait_free(w);
+        return;
+    }
+    if (!agenda_ok(reply, 2) || reply->element[0]->type != REDIS_REPLY_STRING ||
+        reply->element[1]->type != REDIS_REPLY_STRING) {
+        rpc_reply_error(w->r, ERR_INTERNAL, "unexpected agenda reply");
+        wait_free(w);
+        return;
+    }
+    size_t n = reply->elements - 2, k = 0;
+    struct ics_meeting *ms = xcalloc(n + 1, sizeof *ms);
+    /* Strings of each meeting, NUL-terminated copies. */
+    struct ics_text {
+        char id[65], partner[65], company[1024], table[65], interp[65];
+        char note[4096];
+    } *tx = xcalloc(n + 1, sizeof *tx);
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *m = reply->element[2 + i];
+        const redisReply *status = meeting_field(m, "status");
+        int64_t start = field_time(m, "start"), end = field_time(m, "end");
+        if (!status || strcmp(status->str, "scheduled") != 0 || start < 0 ||
+            end <= start)
+            continue;
+        struct ics_text *t = &tx[k];
+        snprintf(t->id, sizeof t->id, "%.*s", (int)m->element[0]->len,
+                 m->element[0]->str);
+        ms[k] = (struct ics_meeting){
+            .meeting_id = t->id,
+            .start = start,
+            .end = end,
+            .partner_id = field_str(m, "partner", t->partner, sizeof t->partner),
+            .partner_company = field_str(m, "partner_company", t->company,
+                                         sizeof t->company),
+            .table = field_str(m, "table", t->table, sizeof t->table),
+            .interpreter = meeting_field(m, "interpreter")
+                               ? field_str(m, "interpreter", t->interp,
+                                           sizeof t->interp)
+                               : NULL,
+            .note = meeting_field(m, "note")
+                        ? field_str(m, "note", t->note, sizeof t->note)
+                        : NULL,
+            .updated = field_time(m, "updated") > 0 ? field_time(m, "updated")
+                                                    : 0,
+        };
+        if (!ms[k].table[0])
+            ms[k].table = NULL;
+        k++;
+    }
+    char name[1024], tz[80];
+    snprintf(name, sizeof name, "%.*s", (int)reply->element[0]->len,
+             reply->element[0]->str);
+    snprintf(tz, sizeof tz, "%.*s", (int)reply->element[1]->len,
+             reply->element[1]->str);
+    struct buf out = {0};
+    struct err e;
+    if (ics_render(&out, w->event, name, tz, w->id, ms, k, now_unix(), &e) <
+        0) {
+        rpc_reply_err(w->r, &e);
+    } else {
+        msgpack_packer *pk = rpc_reply_begin(w->r);
+        mp_pack_strn(pk, out.p + out.off, out.len - out.off);
+        rpc_reply_end(w->r);
+    }
+    buf_free(&out);
+    free(ms);
+    free(tx);
+    wait_free(w);
+}
+
+/* args: event, id, badge */
+void h_agenda_ics(struct req *r, const msgpack_object *map,
+                  const msgpack_object **args)
+{
+    char event[65], id[65];
+    if (arg_ids(r, "event id", args[0], event, args[1], id) < 0)
+        return;
+    char kp[KEY_MAX];
+    struct cmd c;
+    cmd_fcall(&c, "em_agenda_ics", 1);
+    cmd_adds(&c, key_fmt(kp, event, "", NULL));
+    cmd_adds(&c, event);
+    cmd_adds(&c, id);
+    cmd_send(&c, srv_global->store, on_agenda_ics, wait_new(r, event, id));
 }
 
 static const struct candidate *find_candidate(const struct agenda_wait *w,

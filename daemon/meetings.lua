@@ -603,6 +603,18 @@ local function agenda_get(keys, args)
   return agenda_of(c, args[2])
 end
 
+-- ARGV: event id, participant. For agenda.ics: {event name, time zone,
+-- agenda meetings...}.
+local function agenda_ics(keys, args)
+  local c = {P = keys[1], event = args[1], prof = {}}
+  local e = need_profile(c, args[2])
+  if e then return e end
+  local ev = event_of(c)
+  local out = {ev and ev.name or c.event, ev and ev.timezone or 'UTC'}
+  for _, row in ipairs(agenda_of(c, args[2])) do out[#out + 1] = row end
+  return out
+end
+
 -- ARGV: ..., participant. Marks it checked in (the first time counts;
 -- repeating is harmless) and returns {1 if new else 0, the event's time
 -- zone, agenda meetings...}.
@@ -827,6 +839,8 @@ redis.register_function{function_name = 'em_meeting_inbox',
                         callback = meeting_inbox, flags = {'no-writes'}}
 redis.register_function{function_name = 'em_agenda',
                         callback = agenda_get, flags = {'no-writes'}}
+redis.register_function{function_name = 'em_agenda_ics',
+                        callback = agenda_ics, flags = {'no-writes'}}
 redis.register_function{function_name = 'em_meet_now',
                         callback = meet_now, flags = {'no-writes'}}
 redis.register_function{function_name = 'em_stats',

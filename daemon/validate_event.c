@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "tznames.h"
+#include "localtime.h"
 #include "validate.h"
 #include "vfield.h"
 #include "xmalloc.h"
@@ -41,18 +42,6 @@ static const struct arg_spec event_spec[F__COUNT] = {
 
 #define DEFAULT_MEETING_MINUTES 30
 #define DEFAULT_TIMEZONE "UTC"
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar: count
- * years from March so that the leap day falls at the end of a year. */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
 
 static int days_in_month(int y, int m)
 {
@@ -111,7 +100,7 @@ static int parse_local_time(const msgpack_object *o, const char *path,
                        "1970-9999)",
                        path, t);
     memcpy(out, t, 20);
-    *secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    *secs = civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
     return 0;
 }
 

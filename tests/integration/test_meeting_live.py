@@ -7,8 +7,8 @@ import time
 import pytest
 
 from conftest import second_daemon
-from helpers import expect_error, make_token, new_event, profile_doc, uid, \
-    wait_until
+from helpers import event_doc, expect_error, make_token, new_event, \
+    profile_doc, uid, wait_until
 
 BADGE = "badge-secret-1234"
 CONTACT = {"name": "Somchai", "email": "somchai@example.com"}
@@ -228,3 +228,36 @@ def test_pending_requests_lower_a_participant_in_suggestions(admin, ev):
         return [e["id"] for e in got] == ["s-b", "s-a"] and \
             got[1]["score"] < got[0]["score"]
     wait_until(lowered, timeout=2, what="s-a to fall behind s-b")
+
+
+# ---- calendar ----
+
+def unfold(text):
+    return text.replace("\r\n ", "")
+
+
+def test_agenda_ics_is_a_calendar_of_scheduled_meetings(admin, ev, roles):
+    admin.call("event.put", event_doc(ev, timezone="Asia/Bangkok"))
+    put(admin, ev, "a", side="buyer", badge=BADGE)
+    put(admin, ev, "b", side="seller", company="บริษัท กาแฟ, จำกัด")
+    put(admin, ev, "c", side="seller")
+    m = request(roles["app"], ev, "a", "b", note="samples; price list")
+    roles["app"].call("meeting.respond", event=ev, meeting=m["meeting"],
+                      accept=True)
+    request(roles["app"], ev, "a", "c")  # only requested: not in it
+    cal = roles["kiosk"].call("agenda.ics", event=ev, id="a", badge=BADGE)
+    assert isinstance(cal, str)
+    assert cal.startswith("BEGIN:VCALENDAR\r\n")
+    assert cal.endswith("END:VCALENDAR\r\n")
+    assert all(len(line.encode()) <= 75 for line in cal.split("\r\n"))
+    body = unfold(cal)
+    assert body.count("BEGIN:VEVENT") == 1
+    assert "DTSTART;TZID=Asia/Bangkok:20260713T090000" in body
+    assert "DTEND;TZID=Asia/Bangkok:20260713T093000" in body
+    assert "TZOFFSETTO:+0700" in body
+    assert "SUMMARY:Meeting with บริษัท กาแฟ\\, จำกัด" in body
+    assert "samples\\; price list" in body
+    assert "%s/%s@expomatch" % (ev, m["meeting"]) in body
+    expect_error("forbidden", roles["kiosk"].call, "agenda.ics", event=ev,
+                 id="a", badge="wrong-badge-000")
+    expect_error("not_found", admin.call, "agenda.ics", event=ev, id="nobody")

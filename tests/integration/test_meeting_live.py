@@ -261,3 +261,46 @@ def test_agenda_ics_is_a_calendar_of_scheduled_meetings(admin, ev, roles):
     expect_error("forbidden", roles["kiosk"].call, "agenda.ics", event=ev,
                  id="a", badge="wrong-badge-000")
     expect_error("not_found", admin.call, "agenda.ics", event=ev, id="nobody")
+
+
+# ---- meet now ----
+
+def slots_around_now():
+    """Three 30-minute slots in UTC: one on now, then the next two."""
+    import datetime
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    start = now.replace(second=0, microsecond=0) - datetime.timedelta(
+        minutes=10)
+    out = []
+    for i in range(3):
+        a = start + datetime.timedelta(minutes=30 * i)
+        b = a + datetime.timedelta(minutes=30)
+        out.append({"id": "n%d" % i, "start": a.strftime("%Y-%m-%dT%H:%M:%S"),
+                    "end": b.strftime("%Y-%m-%dT%H:%M:%S")})
+    return out
+
+
+def test_checkin_suggests_checked_in_matches_free_now(admin, ev, roles):
+    admin.call("event.put", event_doc(ev, slots=slots_around_now(), tables=2))
+    put(admin, ev, "buyer", side="buyer", needs=[{"code": "090111"}],
+        badge=BADGE)
+    for s in ("s-here", "s-away", "s-busy"):
+        put(admin, ev, s, side="seller", offers=[{"code": "090111"}])
+    org = roles["organizer"]
+    org.call("checkin", event=ev, id="s-here")
+    org.call("checkin", event=ev, id="s-busy")
+    # s-busy has a meeting with someone else in both slots on now and next.
+    for i, slot in enumerate(("n0", "n1")):
+        other = put(admin, ev, "o%d" % i, side="buyer")
+        m = org.call("meeting.create", event=ev, to="s-busy",
+                     slots=[slot], **{"from": other})
+        assert m["status"] == "scheduled" and m["slot"] == slot
+    res = roles["kiosk"].call("checkin", event=ev, id="buyer", badge=BADGE)
+    assert res["checked_in"] is True and res["agenda"] == []
+    got = res["meet_now"]
+    assert [e["id"] for e in got] == ["s-here"], got
+    e = got[0]
+    assert set(e) == {"id", "company", "score", "slot", "table"}
+    # The slot on now, at the table s-busy's meeting left free.
+    assert e["slot"] == "n0" and e["table"] == "2"
+    assert e["company"] == "Company s-here" and 0 < e["score"] <= 1

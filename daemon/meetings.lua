@@ -277,16 +277,20 @@ local function unbook(c, mid, m)
 end
 
 -- A slot, table or agenda place came free: waiting meetings of the sides
--- that gained room may now fit anywhere; others only in the freed slot.
+-- that gained room (every side when sides is nil) may now fit anywhere;
+-- others only in the freed slot.
 local function offer_freed(c, slot, sides)
   local waiting = redis.call('ZRANGE', c.P .. 'ms:accepted', 0,
                              WAITING_OFFERED - 1)
   for _, mid in ipairs(waiting) do
     local m = mget(c, mid)
     if m and m.status == 'accepted' then
-      if sides[m.from] or sides[m.to] then
+      if sides == nil or sides[m.from] or sides[m.to] then
         try_book(c, mid, m, nil)
-      elseif slot then
+      elseif slot and
+             redis.call('HEXISTS', c.P .. 'busy:' .. m.from, slot) == 0 and
+             redis.call('HEXISTS', c.P .. 'busy:' .. m.to, slot) == 0 then
+        -- (Those busy then are skipped before their profiles are read.)
         try_book(c, mid, m, slot)
       end
     end
@@ -322,7 +326,14 @@ local function meeting_request(keys, args)
   local rid, create = args[9], args[10] == '1'
   if rid ~= '' then
     local old = redis.call('GET', P .. 'rid:' .. rid)
-    if old and redis.call('EXISTS', P .. 'm:' .. old) == 1 then
+    local m = old and mget(c, old)
+    if m then
+      -- A retry gets its meeting back; another pair's use of the same
+      -- id must not show that meeting (its note is private).
+      if m.from ~= from or m.to ~= to then
+        return fail('conflict', "request_id '" .. rid ..
+                    "' was used for another meeting")
+      end
       return flat(c, old)
     end
   end
@@ -738,6 +749,160 @@ local function loads(keys, args)
   return out
 end
 
+-- Schedule optimization ---------------------------------------------
+
+-- What schedule.optimize needs, read in one step: {slot ids, slot starts,
+-- table names, {interpreter, "languages"...}, {participant, slots ('*' =
+-- all), max_meetings ('' = none), "languages"...}, {9 fields per accepted
+-- or scheduled meeting: id, from, to, status, v, slots, slot, table,
+-- interpreter}, time zone}.
+local function sched_snapshot(keys, args)
+  local c = {P = keys[1], event = args[1], prof = {}}
+  local ev = event_of(c)
+  if not ev then
+    return fail('not_found', "event '" .. c.event .. "' does not exist")
+  end
+  local slot_ids, starts, interps = {}, {}, {}
+  for _, s in ipairs(ev.slots) do
+    slot_ids[#slot_ids + 1] = s.id
+    starts[#starts + 1] = s.start
+  end
+  for _, it in ipairs(ev.interpreters) do
+    interps[#interps + 1] = it.id
+    interps[#interps + 1] = table.concat(it.languages, ' ')
+  end
+  local parts, meetings, seen = {}, {}, {}
+  for _, st in ipairs({'accepted', 'scheduled'}) do
+    for _, mid in ipairs(redis.call('ZRANGE', c.P .. 'ms:' .. st, 0, -1)) do
+      local m = mget(c, mid)
+      if m then
+        for _, f in ipairs({mid, m.from, m.to, m.status, m.v, m.slots or '',
+                            m.slot or '', m.table or '',
+                            m.interpreter or ''}) do
+          meetings[#meetings + 1] = f
+        end
+        for _, p in ipairs({m.from, m.to}) do
+          if not seen[p] then
+            seen[p] = true
+            local pr = profile_of(c, p) or {languages = {}}
+            parts[#parts + 1] = p
+            parts[#parts + 1] = pr.slots and table.concat(pr.slots, ' ') or '*'
+            parts[#parts + 1] = pr.max_meetings and
+                                tostring(pr.max_meetings) or ''
+            parts[#parts + 1] = table.concat(pr.languages or {}, ' ')
+          end
+        end
+      end
+    end
+  end
+  return {slot_ids, starts, ev.table_names, interps, parts, meetings,
+          ev.timezone or 'UTC'}
+end
+
+-- ARGV: ..., then 5 per placement: meeting, v it had, slot, table,
+-- interpreter ('' none). Applies all of them or none: each meeting must
+-- be unchanged since the snapshot (same v, still accepted or scheduled),
+-- and every placement must be free once the moved meetings have left
+-- their old places. Returns {applied (1/0), reason}.
+local function sched_apply(keys, args)
+  local c = ctx(keys, args)
+  local P = c.P
+  local ev = event_of(c)
+  if not ev then
+    return fail('not_found', "event '" .. c.event .. "' does not exist")
+  end
+  local moves, moved = {}, {}
+  for i = 5, #args - 4, 5 do
+    local mid = args[i]
+    local m = mget(c, mid)
+    if not m or m.v ~= args[i + 1] or not (m.status == 'accepted' or
+                                           m.status == 'scheduled') then
+      return {0, "meeting '" .. mid .. "' changed meanwhile"}
+    end
+    local it = args[i + 4]
+    if it == '' then it = nil end
+    moves[#moves + 1] = {mid = mid, m = m, slot = args[i + 2],
+                         tab = args[i + 3], it = it}
+    moved[mid] = true
+  end
+  -- A place is free when nobody holds it, or a moved meeting does (it
+  -- leaves), and no other move takes it.
+  local taken = {}
+  local function free(key, field)
+    if taken[key .. '\0' .. field] then return false end
+    local holder = redis.call('HGET', key, field)
+    return not holder or moved[holder]
+  end
+  local function take(key, field) taken[key .. '\0' .. field] = true end
+  local count = {}
+  local function booked(p)
+    if count[p] == nil then
+      count[p] = redis.call('HLEN', P .. 'busy:' .. p)
+      for _, x in ipairs(moves) do
+        if x.m.slot and (x.m.from == p or x.m.to == p) then
+          count[p] = count[p] - 1
+        end
+      end
+    end
+    return count[p]
+  end
+  local tables = set_of(ev.table_names)
+  for _, x in ipairs(moves) do
+    local m, sid = x.m, x.slot
+    if not ev.slot_pos[sid] or not tables[x.tab] then
+      return {0, "slot or table of meeting '" .. x.mid .. "' is gone"}
+    end
+    if m.slots and not set_of(split(m.slots))[sid] then
+      return {0, "meeting '" .. x.mid .. "' may not be in slot " .. sid}
+    end
+    for _, p in ipairs({m.from, m.to}) do
+      local pr = profile_of(c, p)
+      if not pr or (pr.slot_set and not pr.slot_set[sid]) or
+         not free(P .. 'busy:' .. p, sid) then
+        return {0, "'" .. p .. "' is not free in slot " .. sid}
+      end
+      take(P .. 'busy:' .. p, sid)
+      count[p] = booked(p) + 1
+      if pr.max_meetings and count[p] > pr.max_meetings then
+        return {0, "'" .. p .. "' would pass its max_meetings"}
+      end
+    end
+    if not free(P .. 'tab:' .. sid, x.tab) then
+      return {0, 'table ' .. x.tab .. ' is taken in slot ' .. sid}
+    end
+    take(P .. 'tab:' .. sid, x.tab)
+    if x.it then
+      if not free(P .. 'int:' .. sid, x.it) then
+        return {0, 'interpreter ' .. x.it .. ' is taken in slot ' .. sid}
+      end
+      take(P .. 'int:' .. sid, x.it)
+    end
+  end
+  for _, x in ipairs(moves) do unbook(c, x.mid, x.m) end
+  for _, x in ipairs(moves) do
+    local m, sid = x.m, x.slot
+    local s = ev.slots[ev.slot_pos[sid]]
+    redis.call('HSET', P .. 'busy:' .. m.from, sid, x.mid)
+    redis.call('HSET', P .. 'busy:' .. m.to, sid, x.mid)
+    redis.call('HSET', P .. 'tab:' .. sid, x.tab, x.mid)
+    local k = P .. 'm:' .. x.mid
+    redis.call('HSET', k, 'slot', sid, 'start', s.start, 'end', s['end'],
+               'table', x.tab)
+    if x.it then
+      redis.call('HSET', P .. 'int:' .. sid, x.it, x.mid)
+      redis.call('HSET', k, 'interpreter', x.it)
+    end
+    m.slot, m.table, m.interpreter = sid, x.tab, x.it
+    if m.status ~= 'scheduled' then
+      set_status(c, x.mid, m, 'scheduled')
+    else
+      changed(c, x.mid, m)
+    end
+  end
+  flush(c)
+  return {1, ''}
+end
+
 -- Hooks of the core functions (functions.lua) --------------------------
 
 -- A participant deleted: its live meetings are cancelled, what they held
@@ -756,8 +921,30 @@ hooks.profile_deleted = function(P, event, id, now, iso, maxlen)
   flush(c)
 end
 
--- A profile written: side counts for stats, and its booked meetings in
--- slots it no longer lists go back to waiting.
+-- Whether a booked meeting still keeps the rules once its sides changed:
+-- both free in its slot, and a common language or an interpreter who
+-- speaks one of each.
+local function still_fits(c, m)
+  local ev = event_of(c)
+  local pa, pb = profile_of(c, m.from), profile_of(c, m.to)
+  if not (ev and pa and pb) then return false end
+  for _, p in ipairs({pa, pb}) do
+    if p.slot_set and not p.slot_set[m.slot] then return false end
+  end
+  if share_language(pa, pb) then return true end
+  for _, it in ipairs(ev.interpreters) do
+    if it.id == m.interpreter then
+      return speaks_one_of(it, pa) and speaks_one_of(it, pb)
+    end
+  end
+  return false
+end
+
+-- A profile written: side counts for stats; its booked meetings that no
+-- longer keep the rules (a slot it no longer lists, a language gone, more
+-- meetings than its new max_meetings: the latest ones) go back to
+-- waiting and are booked again where they fit; and its waiting meetings
+-- are tried again, as it may have more room now.
 hooks.profile_written = function(P, event, id, old_side, new_side, now, iso,
                                  maxlen)
   if old_side ~= new_side then
@@ -765,18 +952,31 @@ hooks.profile_written = function(P, event, id, old_side, new_side, now, iso,
     redis.call('HINCRBY', P .. 'sides', new_side, 1)
   end
   local c = ctx({P}, {event, now, iso, maxlen})
-  local me = profile_of(c, id)
-  if not me or not me.slot_set then return end
+  local me, ev = profile_of(c, id), event_of(c)
+  if not (me and ev) then return end
+  local booked = {}
   local busy = redis.call('HGETALL', P .. 'busy:' .. id)
   for i = 1, #busy, 2 do
-    if not me.slot_set[busy[i]] then
-      local m = mget(c, busy[i + 1])
-      if m and m.status == 'scheduled' then
-        unbook(c, busy[i + 1], m)
-        set_status(c, busy[i + 1], m, 'accepted')
-      end
+    local m = mget(c, busy[i + 1])
+    if m and m.status == 'scheduled' then
+      booked[#booked + 1] = {mid = busy[i + 1], m = m,
+                             pos = ev.slot_pos[m.slot] or 0}
     end
   end
+  table.sort(booked, function(a, b) return a.pos < b.pos end)
+  local keep, undone = 0, {}
+  for _, x in ipairs(booked) do
+    if still_fits(c, x.m) and
+       (me.max_meetings == nil or keep < me.max_meetings) then
+      keep = keep + 1
+    else
+      unbook(c, x.mid, x.m)
+      set_status(c, x.mid, x.m, 'accepted')
+      undone[#undone + 1] = x
+    end
+  end
+  for _, x in ipairs(undone) do try_book(c, x.mid, x.m, nil) end
+  offer_freed(c, nil, {[id] = true})
   flush(c)
 end
 
@@ -821,6 +1021,8 @@ hooks.event_replaced = function(P, event, old_raw, now, iso, maxlen)
     end
   end
   for _, x in ipairs(unbooked) do try_book(c, x[1], x[2], nil) end
+  -- New slots, tables or interpreters may give waiting meetings a place.
+  offer_freed(c, nil, nil)
   flush(c)
 end
 
@@ -831,6 +1033,9 @@ redis.register_function('em_meeting_noshow', meeting_noshow)
 redis.register_function('em_meeting_feedback', meeting_feedback)
 redis.register_function('em_meeting_expire', meeting_expire)
 redis.register_function('em_checkin', checkin)
+redis.register_function('em_sched_apply', sched_apply)
+redis.register_function{function_name = 'em_sched_snapshot',
+                        callback = sched_snapshot, flags = {'no-writes'}}
 redis.register_function{function_name = 'em_meeting_get',
                         callback = meeting_get, flags = {'no-writes'}}
 redis.register_function{function_name = 'em_meeting_list',

@@ -1,7 +1,7 @@
 /* sched_bound.c: bounds that let the optimizer stop early: at most how
  * many meetings any schedule books, and at least how many breaks a
  * schedule needs. Both are cheap (linear in the instance) and only need
- * to be valid, not tight; sched.h states them. */
+ * to be valid, not tight; schedule.h states them. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "sched.h"
+#include "schedule.h"
 
 /* st_interp_for's answer when the meeting needs an interpreter and none
  * of its own is free in the slot (SCHED_NONE means it needs none). */

@@ -1,4 +1,4 @@
-/* sched.h: the schedule optimizer behind schedule.optimize. Given an
+/* schedule.h: the schedule optimizer behind schedule.optimize. Given an
  * event's slots, tables and interpreters, each participant's free slots
  * and the accepted meetings with their current bookings, it books as many
  * meetings as it can, then minimizes breaks (Bofill et al., "B2B meeting
@@ -10,8 +10,8 @@
  * call allocates only what the instance's size bounds and frees it before
  * returning, so calls may run on any threads at once; the daemon runs one
  * on a worker thread and stops it through `cancel`. */
-#ifndef EM_SCHED_H
-#define EM_SCHED_H
+#ifndef EM_SCHEDULE_H
+#define EM_SCHEDULE_H
 
 #include <stdatomic.h>
 #include <stdbool.h>

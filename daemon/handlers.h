@@ -14,6 +14,10 @@ method_fn h_meeting_request, h_meeting_create, h_meeting_respond;
 method_fn h_meeting_cancel, h_meeting_noshow, h_meeting_feedback;
 method_fn h_meeting_get, h_meeting_list, h_meeting_inbox;
 method_fn h_agenda_get, h_agenda_ics, h_checkin, h_stats_get;
+method_fn h_schedule_optimize;
+
+/* Stops running optimizations and waits for their threads (at exit). */
+void schedule_shutdown(void);
 
 /* subscribe's acting participant for kiosk calls (struct method's
  * actor_of): the id of its single participant topic. */

@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "config.h"
 #include "expiry.h"
+#include "handlers.h"
 #include "follow.h"
 #include "http.h"
 #include "log.h"
@@ -280,6 +281,7 @@ int main(int argc, char **argv)
     /* The store first: failing its pending commands completes the
      * requests (and follower look-ups) that wait on them; then the
      * follower, then the connections. */
+    schedule_shutdown();
     store_free(srv.store);
     follow_free(srv.follow);
     server_free(&srv);

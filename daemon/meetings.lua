@@ -800,10 +800,12 @@ local function sched_snapshot(keys, args)
 end
 
 -- ARGV: ..., then 5 per placement: meeting, v it had, slot, table,
--- interpreter ('' none). Applies all of them or none: each meeting must
--- be unchanged since the snapshot (same v, still accepted or scheduled),
--- and every placement must be free once the moved meetings have left
--- their old places. Returns {applied (1/0), reason}.
+-- interpreter ('' none). Applies the placements that still fit: a meeting
+-- changed since the snapshot (another v, no longer accepted or
+-- scheduled) keeps its place; so does one whose new place someone else
+-- took meanwhile, and then any whose new place that one still holds
+-- (repeated until nothing changes). What is applied keeps every rule.
+-- Returns {applied, skipped}.
 local function sched_apply(keys, args)
   local c = ctx(keys, args)
   local P = c.P
@@ -811,96 +813,107 @@ local function sched_apply(keys, args)
   if not ev then
     return fail('not_found', "event '" .. c.event .. "' does not exist")
   end
-  local moves, moved = {}, {}
+  local tables = set_of(ev.table_names)
+  local moves, skipped = {}, 0
   for i = 5, #args - 4, 5 do
     local mid = args[i]
     local m = mget(c, mid)
-    if not m or m.v ~= args[i + 1] or not (m.status == 'accepted' or
-                                           m.status == 'scheduled') then
-      return {0, "meeting '" .. mid .. "' changed meanwhile"}
-    end
     local it = args[i + 4]
     if it == '' then it = nil end
-    moves[#moves + 1] = {mid = mid, m = m, slot = args[i + 2],
-                         tab = args[i + 3], it = it}
-    moved[mid] = true
+    if m and m.v == args[i + 1] and
+       (m.status == 'accepted' or m.status == 'scheduled') and
+       ev.slot_pos[args[i + 2]] and tables[args[i + 3]] then
+      moves[#moves + 1] = {mid = mid, m = m, slot = args[i + 2],
+                           tab = args[i + 3], it = it, on = true}
+    else
+      skipped = skipped + 1
+    end
   end
-  -- A place is free when nobody holds it, or a moved meeting does (it
-  -- leaves), and no other move takes it.
-  local taken = {}
-  local function free(key, field)
-    if taken[key .. '\0' .. field] then return false end
-    local holder = redis.call('HGET', key, field)
-    return not holder or moved[holder]
-  end
-  local function take(key, field) taken[key .. '\0' .. field] = true end
-  local count = {}
-  local function booked(p)
-    if count[p] == nil then
-      count[p] = redis.call('HLEN', P .. 'busy:' .. p)
-      for _, x in ipairs(moves) do
-        if x.m.slot and (x.m.from == p or x.m.to == p) then
-          count[p] = count[p] - 1
+  -- Checks every move still on against the others still on; turns off
+  -- those that do not fit; true when none had to be turned off.
+  local function settle()
+    local leaving, taken, count = {}, {}, {}
+    for _, x in ipairs(moves) do
+      if x.on then leaving[x.mid] = true end
+    end
+    local function free(key, field)
+      if taken[key .. '\0' .. field] then return false end
+      local holder = redis.call('HGET', key, field)
+      return not holder or leaving[holder]
+    end
+    local function take(key, field) taken[key .. '\0' .. field] = true end
+    local function load(p)
+      if count[p] == nil then
+        count[p] = redis.call('HLEN', P .. 'busy:' .. p)
+        for _, x in ipairs(moves) do
+          if x.on and x.m.slot and (x.m.from == p or x.m.to == p) then
+            count[p] = count[p] - 1
+          end
+        end
+      end
+      return count[p]
+    end
+    local stable = true
+    for _, x in ipairs(moves) do
+      if x.on then
+        local m, sid, ok = x.m, x.slot, true
+        if m.slots and not set_of(split(m.slots))[sid] then ok = false end
+        for _, p in ipairs({m.from, m.to}) do
+          local pr = profile_of(c, p)
+          if ok and (not pr or (pr.slot_set and not pr.slot_set[sid]) or
+                     not free(P .. 'busy:' .. p, sid) or
+                     (pr.max_meetings and load(p) >= pr.max_meetings)) then
+            ok = false
+          end
+        end
+        ok = ok and free(P .. 'tab:' .. sid, x.tab) and
+             (not x.it or free(P .. 'int:' .. sid, x.it))
+        if ok then
+          take(P .. 'busy:' .. m.from, sid)
+          take(P .. 'busy:' .. m.to, sid)
+          count[m.from] = load(m.from) + 1
+          count[m.to] = load(m.to) + 1
+          take(P .. 'tab:' .. sid, x.tab)
+          if x.it then take(P .. 'int:' .. sid, x.it) end
+        else
+          x.on = false
+          skipped = skipped + 1
+          stable = false
         end
       end
     end
-    return count[p]
+    return stable
   end
-  local tables = set_of(ev.table_names)
+  while not settle() do end
+  local applied = 0
   for _, x in ipairs(moves) do
-    local m, sid = x.m, x.slot
-    if not ev.slot_pos[sid] or not tables[x.tab] then
-      return {0, "slot or table of meeting '" .. x.mid .. "' is gone"}
-    end
-    if m.slots and not set_of(split(m.slots))[sid] then
-      return {0, "meeting '" .. x.mid .. "' may not be in slot " .. sid}
-    end
-    for _, p in ipairs({m.from, m.to}) do
-      local pr = profile_of(c, p)
-      if not pr or (pr.slot_set and not pr.slot_set[sid]) or
-         not free(P .. 'busy:' .. p, sid) then
-        return {0, "'" .. p .. "' is not free in slot " .. sid}
-      end
-      take(P .. 'busy:' .. p, sid)
-      count[p] = booked(p) + 1
-      if pr.max_meetings and count[p] > pr.max_meetings then
-        return {0, "'" .. p .. "' would pass its max_meetings"}
-      end
-    end
-    if not free(P .. 'tab:' .. sid, x.tab) then
-      return {0, 'table ' .. x.tab .. ' is taken in slot ' .. sid}
-    end
-    take(P .. 'tab:' .. sid, x.tab)
-    if x.it then
-      if not free(P .. 'int:' .. sid, x.it) then
-        return {0, 'interpreter ' .. x.it .. ' is taken in slot ' .. sid}
-      end
-      take(P .. 'int:' .. sid, x.it)
-    end
+    if x.on then unbook(c, x.mid, x.m) end
   end
-  for _, x in ipairs(moves) do unbook(c, x.mid, x.m) end
   for _, x in ipairs(moves) do
-    local m, sid = x.m, x.slot
-    local s = ev.slots[ev.slot_pos[sid]]
-    redis.call('HSET', P .. 'busy:' .. m.from, sid, x.mid)
-    redis.call('HSET', P .. 'busy:' .. m.to, sid, x.mid)
-    redis.call('HSET', P .. 'tab:' .. sid, x.tab, x.mid)
-    local k = P .. 'm:' .. x.mid
-    redis.call('HSET', k, 'slot', sid, 'start', s.start, 'end', s['end'],
-               'table', x.tab)
-    if x.it then
-      redis.call('HSET', P .. 'int:' .. sid, x.it, x.mid)
-      redis.call('HSET', k, 'interpreter', x.it)
-    end
-    m.slot, m.table, m.interpreter = sid, x.tab, x.it
-    if m.status ~= 'scheduled' then
-      set_status(c, x.mid, m, 'scheduled')
-    else
-      changed(c, x.mid, m)
+    if x.on then
+      local m, sid = x.m, x.slot
+      local s = ev.slots[ev.slot_pos[sid]]
+      redis.call('HSET', P .. 'busy:' .. m.from, sid, x.mid)
+      redis.call('HSET', P .. 'busy:' .. m.to, sid, x.mid)
+      redis.call('HSET', P .. 'tab:' .. sid, x.tab, x.mid)
+      local k = P .. 'm:' .. x.mid
+      redis.call('HSET', k, 'slot', sid, 'start', s.start, 'end', s['end'],
+                 'table', x.tab)
+      if x.it then
+        redis.call('HSET', P .. 'int:' .. sid, x.it, x.mid)
+        redis.call('HSET', k, 'interpreter', x.it)
+      end
+      m.slot, m.table, m.interpreter = sid, x.tab, x.it
+      if m.status ~= 'scheduled' then
+        set_status(c, x.mid, m, 'scheduled')
+      else
+        changed(c, x.mid, m)
+      end
+      applied = applied + 1
     end
   end
   flush(c)
-  return {1, ''}
+  return {applied, skipped}
 end
 
 -- Hooks of the core functions (functions.lua) --------------------------

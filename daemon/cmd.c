@@ -58,6 +58,23 @@ void cmd_fcall(struct cmd *c, const char *name, int nkeys)
     cmd_addi(c, nkeys);
 }
 
+void cmd_event_fcall(struct cmd *c, const char *name, const char *event,
+                     char kp[KEY_MAX])
+{
+    cmd_fcall(c, name, 1);
+    cmd_adds(c, key_fmt(kp, event, "", NULL));
+}
+
+void cmd_event_write(struct cmd *c, const char *name, const char *event,
+                     char kp[KEY_MAX], int64_t now, int stream_maxlen)
+{
+    cmd_event_fcall(c, name, event, kp);
+    cmd_adds(c, event);
+    cmd_addi(c, now);
+    cmd_add_iso(c, now);
+    cmd_addi(c, stream_maxlen);
+}
+
 void cmd_send(struct cmd *c, struct store *st, store_cb *cb, void *priv)
 {
     store_commandv(st, c->argc, c->argv, c->len, cb, priv);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keys.h"
 #include "store.h"
 
 #define CMD_MAX_ARGS 1100 /* a profile may name up to 1000 slots */
@@ -29,6 +30,15 @@ void cmd_add_iso(struct cmd *c, int64_t unix_seconds);
 /* Starts "FCALL name nkeys": a call of the expomatch function library. */
 void cmd_fcall(struct cmd *c, const char *name, int nkeys);
 
+/* "FCALL name 1 em:{E}:": a call of the meeting functions
+ * (meetings.lua), whose one key is the event's prefix; kp holds that key
+ * while c is used. */
+void cmd_event_fcall(struct cmd *c, const char *name, const char *event,
+                     char kp[KEY_MAX]);
+/* The same, then the event, now, now as ISO text and the change stream's
+ * length: the head of every meeting function that writes. */
+void cmd_event_write(struct cmd *c, const char *name, const char *event,
+                     char kp[KEY_MAX], int64_t now, int stream_maxlen);
 void cmd_send(struct cmd *c, struct store *st, store_cb *cb, void *priv);
 
 #endif

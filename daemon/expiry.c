@@ -19,13 +19,8 @@ static void sweep_event(const char *event, void *priv)
     struct store *st = priv;
     char kp[KEY_MAX];
     struct cmd c;
-    cmd_fcall(&c, "em_meeting_expire", 1);
-    cmd_adds(&c, key_fmt(kp, event, "", NULL));
-    cmd_adds(&c, event);
-    int64_t now = now_unix();
-    cmd_addi(&c, now);
-    cmd_add_iso(&c, now);
-    cmd_addi(&c, srv_global->cfg->stream_maxlen);
+    cmd_event_write(&c, "em_meeting_expire", event, kp, now_unix(),
+                    srv_global->cfg->stream_maxlen);
     cmd_send(&c, st, on_expired, NULL);
 }
 

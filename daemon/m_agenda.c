@@ -93,8 +93,7 @@ void h_agenda_get(struct req *r, const msgpack_object *map,
         return;
     char kp[KEY_MAX];
     struct cmd c;
-    cmd_fcall(&c, "em_agenda", 1);
-    cmd_adds(&c, key_fmt(kp, event, "", NULL));
+    cmd_event_fcall(&c, "em_agenda", event, kp);
     cmd_adds(&c, event);
     cmd_adds(&c, id);
     cmd_send(&c, srv_global->store, on_agenda, wait_new(r, event, id));
@@ -201,8 +200,7 @@ void h_agenda_ics(struct req *r, const msgpack_object *map,
         return;
     char kp[KEY_MAX];
     struct cmd c;
-    cmd_fcall(&c, "em_agenda_ics", 1);
-    cmd_adds(&c, key_fmt(kp, event, "", NULL));
+    cmd_event_fcall(&c, "em_agenda_ics", event, kp);
     cmd_adds(&c, event);
     cmd_adds(&c, id);
     cmd_send(&c, srv_global->store, on_agenda_ics, wait_new(r, event, id));
@@ -296,8 +294,7 @@ static void on_checkin(void *priv, const redisReply *reply,
     local_time_iso(tz, now_unix(), now);
     char kp[KEY_MAX];
     struct cmd c;
-    cmd_fcall(&c, "em_meet_now", 1);
-    cmd_adds(&c, key_fmt(kp, w->event, "", NULL));
+    cmd_event_fcall(&c, "em_meet_now", w->event, kp);
     cmd_adds(&c, w->event);
     cmd_adds(&c, w->id);
     cmd_adds(&c, now);
@@ -315,13 +312,8 @@ void h_checkin(struct req *r, const msgpack_object *map,
         return;
     char kp[KEY_MAX];
     struct cmd c;
-    cmd_fcall(&c, "em_checkin", 1);
-    cmd_adds(&c, key_fmt(kp, event, "", NULL));
-    cmd_adds(&c, event);
-    int64_t now = now_unix();
-    cmd_addi(&c, now);
-    cmd_add_iso(&c, now);
-    cmd_addi(&c, srv_global->cfg->stream_maxlen);
+    cmd_event_write(&c, "em_checkin", event, kp, now_unix(),
+                    srv_global->cfg->stream_maxlen);
     cmd_adds(&c, id);
     cmd_send(&c, srv_global->store, on_checkin, wait_new(r, event, id));
 }

@@ -53,18 +53,12 @@ static void on_meeting(void *priv, const redisReply *reply,
     free(w);
 }
 
-/* "FCALL fn 1 em:{E}: E now now-iso maxlen": the head every changing
- * meeting function takes. kp holds the prefix key while c is used. */
+/* The head of a meeting function that writes. */
 static void meeting_call(struct cmd *c, const char *fn, const char *event,
                          char kp[KEY_MAX])
 {
-    cmd_fcall(c, fn, 1);
-    cmd_adds(c, key_fmt(kp, event, "", NULL));
-    cmd_adds(c, event);
-    int64_t now = now_unix();
-    cmd_addi(c, now);
-    cmd_add_iso(c, now);
-    cmd_addi(c, srv_global->cfg->stream_maxlen);
+    cmd_event_write(c, fn, event, kp, now_unix(),
+                    srv_global->cfg->stream_maxlen);
 }
 
 static bool is_staff(const struct req *r)
@@ -309,8 +303,7 @@ void h_meeting_get(struct req *r, const msgpack_object *map,
         return;
     char kp[KEY_MAX];
     struct cmd c;
-    cmd_fcall(&c, "em_meeting_get", 1);
-    cmd_adds(&c, key_fmt(kp, event, "", NULL));
+    cmd_event_fcall(&c, "em_meeting_get", event, kp);
     cmd_adds(&c, meeting);
     cmd_send(&c, srv_global->store, on_meeting, wait_new(r, event));
 }
@@ -402,8 +395,7 @@ void h_meeting_list(struct req *r, const msgpack_object *map,
     }
     char kp[KEY_MAX];
     struct cmd c;
-    cmd_fcall(&c, "em_meeting_list", 1);
-    cmd_adds(&c, key_fmt(kp, event, "", NULL));
+    cmd_event_fcall(&c, "em_meeting_list", event, kp);
     cmd_adds(&c, status);
     cmd_adds(&c, cursor);
     cmd_addi(&c, count);
@@ -443,8 +435,7 @@ void h_meeting_inbox(struct req *r, const msgpack_object *map,
         return;
     char kp[KEY_MAX];
     struct cmd c;
-    cmd_fcall(&c, "em_meeting_inbox", 1);
-    cmd_adds(&c, key_fmt(kp, event, "", NULL));
+    cmd_event_fcall(&c, "em_meeting_inbox", event, kp);
     cmd_adds(&c, event);
     cmd_adds(&c, id);
     cmd_send(&c, srv_global->store, on_inbox, wait_new(r, event));

@@ -209,8 +209,7 @@ void h_profile_get(struct req *r, const msgpack_object *map,
     struct cmd c;
     if (contact_if_met(r->conn, id, viewer)) {
         w->with_contact = true; /* when Redis returns it */
-        cmd_fcall(&c, "em_profile_view", 1);
-        cmd_adds(&c, key_fmt(kp, event, "", NULL));
+        cmd_event_fcall(&c, "em_profile_view", event, kp);
         cmd_adds(&c, id);
         cmd_adds(&c, viewer);
         cmd_send(&c, srv_global->store, on_get, w);

@@ -65,8 +65,7 @@ void h_stats_get(struct req *r, const msgpack_object *map,
         return;
     char kp[KEY_MAX];
     struct cmd c;
-    cmd_fcall(&c, "em_stats", 1);
-    cmd_adds(&c, key_fmt(kp, event, "", NULL));
+    cmd_event_fcall(&c, "em_stats", event, kp);
     cmd_adds(&c, event);
     cmd_send(&c, srv_global->store, on_stats, r);
 }

@@ -115,8 +115,7 @@ static void read_loads(struct ev_load *l, const char *cursor)
 {
     char kp[KEY_MAX];
     struct cmd c;
-    cmd_fcall(&c, "em_loads", 1);
-    cmd_adds(&c, key_fmt(kp, l->event, "", NULL));
+    cmd_event_fcall(&c, "em_loads", l->event, kp);
     cmd_adds(&c, cursor);
     cmd_addi(&c, LOADS_PAGE);
     cmd_send(&c, l->rb->st, on_loads, l);

@@ -104,7 +104,7 @@ void follow_event(struct follow *f, const char *event)
         return;
     /* Whoever loads the event says where its stream starts for us
      * (follow_event_from), after reading its state. */
-    f->fn(f->priv, event, "event.new", "", 0);
+    f->fn(f->priv, event, "event.new", "", 0, NULL);
 }
 
 void follow_each(const struct follow *f,
@@ -149,10 +149,12 @@ static void deliver(struct follow *f, const redisReply *reply)
             const redisReply *kind = field(en->element[1], "k");
             const redisReply *id = field(en->element[1], "id");
             const redisReply *v = field(en->element[1], "v");
+            const redisReply *x = field(en->element[1], "x");
             if (kind && id && kind->type == REDIS_REPLY_STRING &&
                 id->type == REDIS_REPLY_STRING)
                 f->fn(f->priv, e->event, kind->str, id->str,
-                      v && v->type == REDIS_REPLY_STRING ? atoll(v->str) : 0);
+                      v && v->type == REDIS_REPLY_STRING ? atoll(v->str) : 0,
+                      x && x->type == REDIS_REPLY_STRING ? x->str : NULL);
         }
     }
 }

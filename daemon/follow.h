@@ -12,11 +12,13 @@
 
 struct follow;
 
-/* One change: kind ("token.revoke", "profile.put"...), id and version.
- * Kind "event.new" (id "") says an event is followed for the first time:
- * the callee loads it and calls follow_event_from with its snapshot. */
+/* One change: kind ("token.revoke", "profile.put"...), id, version, and
+ * the entry's extra field "x" or NULL (meeting.update: both sides and
+ * their loads, see meetings.lua). Kind "event.new" (id "") says an event
+ * is followed for the first time: the callee loads it and calls
+ * follow_event_from with its snapshot. */
 typedef void follow_fn(void *priv, const char *event, const char *kind,
-                       const char *id, long long version);
+                       const char *id, long long version, const char *extra);
 
 /* sc: how to open the follower's own link (XREAD BLOCK holds it). */
 struct follow *follow_new(struct event_base *base,

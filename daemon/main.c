@@ -78,7 +78,7 @@ static void on_link(void *priv, bool up)
 
 /* A change made through any daemon on this Redis. */
 static void on_change(void *priv, const char *event, const char *kind,
-                      const char *id, long long version)
+                      const char *id, long long version, const char *extra)
 {
     if (strcmp(kind, "token.revoke") == 0)
         server_close_token(&srv, event, id);
@@ -86,7 +86,7 @@ static void on_change(void *priv, const char *event, const char *kind,
         notify_participant_update(event, id, version, false);
     else if (strcmp(kind, "profile.delete") == 0)
         notify_participant_update(event, id, 0, true);
-    sync_change(event, kind, id, version);
+    sync_change(event, kind, id, version, extra);
 }
 
 static uint64_t now_ms(void)

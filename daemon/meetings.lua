@@ -30,7 +30,7 @@ local LIVE = {requested = true, accepted = true, scheduled = true}
 local MET = {accepted = true, scheduled = true, noshow = true}
 local STATUSES = {'requested', 'accepted', 'scheduled', 'declined',
                   'cancelled', 'expired', 'noshow'}
-local WAITING_OFFERED = 1000 -- waiting meetings tried for a freed slot
+local WAITING_OFFERED = 200 -- waiting meetings tried for a freed place
 
 local function ctx(keys, args)
   return {P = keys[1], event = args[1], now = tonumber(args[2]),
@@ -124,13 +124,24 @@ local function changed(c, mid, m)
   end
 end
 
+-- "<id> <requests received> <meetings booked>": a participant's load, for
+-- the matching engines' congestion factor.
+local function load_of(c, p)
+  return p .. ' ' .. redis.call('SCARD', c.P .. 'in:' .. p) .. ' ' ..
+         redis.call('HLEN', c.P .. 'busy:' .. p)
+end
+
+-- The entry carries both sides and their loads ('x'), so that daemons
+-- read the meeting itself only when someone there listens.
 local function flush(c)
   for _, mid in ipairs(c.changed) do
     local k = c.P .. 'm:' .. mid
     local v = redis.call('HINCRBY', k, 'v', 1)
     redis.call('HSET', k, 'updated', c.iso)
+    local f = redis.call('HMGET', k, 'from', 'to')
     redis.call('XADD', c.P .. 'log', 'MAXLEN', '~', c.maxlen, '*',
-               'k', 'meeting.update', 'id', mid, 'v', tostring(v))
+               'k', 'meeting.update', 'id', mid, 'v', tostring(v),
+               'x', load_of(c, f[1]) .. ' ' .. load_of(c, f[2]))
   end
   c.changed = {}
 end
@@ -205,9 +216,11 @@ local function free_interpreter(c, ev, pa, pb, slot)
 end
 
 local function free_table(c, ev, slot)
-  local used = redis.call('HKEYS', c.P .. 'tab:' .. slot)
-  if #used >= #ev.table_names then return nil end
-  local taken = set_of(used)
+  -- A full slot (the usual case late in booking) costs one HLEN.
+  if redis.call('HLEN', c.P .. 'tab:' .. slot) >= #ev.table_names then
+    return nil
+  end
+  local taken = set_of(redis.call('HKEYS', c.P .. 'tab:' .. slot))
   for _, t in ipairs(ev.table_names) do
     if not taken[t] then return t end
   end
@@ -276,23 +289,41 @@ local function unbook(c, mid, m)
   return slot
 end
 
--- A slot, table or agenda place came free: waiting meetings of the sides
--- that gained room (every side when sides is nil) may now fit anywhere;
--- others only in the freed slot.
+-- Tries to book a waiting meeting; `only` as in try_book.
+local function offer(c, mid, only)
+  local m = mget(c, mid)
+  if m and m.status == 'accepted' then try_book(c, mid, m, only) end
+end
+
+-- A slot, table or agenda place came free. The waiting meetings of the
+-- sides that gained room may now fit anywhere; the oldest others
+-- (WAITING_OFFERED of them) may fit in the freed slot. With sides nil
+-- (the event changed) the oldest waiting meetings are tried anywhere.
 local function offer_freed(c, slot, sides)
-  local waiting = redis.call('ZRANGE', c.P .. 'ms:accepted', 0,
-                             WAITING_OFFERED - 1)
-  for _, mid in ipairs(waiting) do
-    local m = mget(c, mid)
-    if m and m.status == 'accepted' then
-      if sides == nil or sides[m.from] or sides[m.to] then
-        try_book(c, mid, m, nil)
-      elseif slot and
-             redis.call('HEXISTS', c.P .. 'busy:' .. m.from, slot) == 0 and
-             redis.call('HEXISTS', c.P .. 'busy:' .. m.to, slot) == 0 then
-        -- (Those busy then are skipped before their profiles are read.)
-        try_book(c, mid, m, slot)
+  local P = c.P
+  if sides == nil then
+    for _, mid in ipairs(redis.call('ZRANGE', P .. 'ms:accepted', 0,
+                                    WAITING_OFFERED - 1)) do
+      offer(c, mid, nil)
+    end
+    return
+  end
+  for p in pairs(sides) do
+    for _, mid in ipairs(redis.call('SMEMBERS', P .. 'pm:' .. p)) do
+      if redis.call('HGET', P .. 'm:' .. mid, 'status') == 'accepted' then
+        offer(c, mid, nil)
       end
+    end
+  end
+  if not slot then return end
+  for _, mid in ipairs(redis.call('ZRANGE', P .. 'ms:accepted', 0,
+                                  WAITING_OFFERED - 1)) do
+    -- Those busy in the slot are passed over before anything is decoded.
+    local f = redis.call('HMGET', P .. 'm:' .. mid, 'from', 'to')
+    if f[1] and
+       redis.call('HEXISTS', P .. 'busy:' .. f[1], slot) == 0 and
+       redis.call('HEXISTS', P .. 'busy:' .. f[2], slot) == 0 then
+      offer(c, mid, slot)
     end
   end
 end
@@ -506,23 +537,14 @@ end
 
 -- Reads ---------------------------------------------------------------
 
--- ARGV: meeting. A meeting with the loads of both sides after it:
--- flat meeting, then "load", from pending, from booked, to pending, to
--- booked (for the matching engine's congestion factor).
+-- ARGV: meeting.
 local function meeting_get(keys, args)
   local c = {P = keys[1]}
   local mid = args[1]
-  local m = mget(c, mid)
-  if not m then return no_meeting(mid) end
-  local out = flat(c, mid)
-  if args[2] == 'load' then
-    for _, p in ipairs({m.from, m.to}) do
-      out[#out + 1] = p
-      out[#out + 1] = redis.call('SCARD', c.P .. 'in:' .. p)
-      out[#out + 1] = redis.call('HLEN', c.P .. 'busy:' .. p)
-    end
+  if redis.call('EXISTS', c.P .. 'm:' .. mid) == 0 then
+    return no_meeting(mid)
   end
-  return out
+  return flat(c, mid)
 end
 
 -- ARGV: status ('' = all), cursor ('' = start: a seq), count.

@@ -9,6 +9,7 @@
 #include "match.h"
 #include "meeting_pack.h"
 #include "notify.h"
+#include "subs.h"
 #include "state.h"
 #include "xmalloc.h"
 
@@ -85,24 +86,6 @@ struct meeting_fetch {
     long long v; /* the change being told */
 };
 
-/* The loads after a meeting's flat form: "from" id, pending, booked, then
- * the same for "to". */
-static void apply_loads(const char *event, const redisReply *r, size_t at)
-{
-    for (size_t i = at; i + 2 < r->elements; i += 3) {
-        const redisReply *id = r->element[i], *pend = r->element[i + 1],
-                         *booked = r->element[i + 2];
-        if (id->type != REDIS_REPLY_STRING ||
-            pend->type != REDIS_REPLY_INTEGER ||
-            booked->type != REDIS_REPLY_INTEGER)
-            return;
-        char pid[65];
-        snprintf(pid, sizeof pid, "%.*s", (int)id->len, id->str);
-        match_set_load(event, pid, (unsigned)pend->integer,
-                       (unsigned)booked->integer);
-    }
-}
-
 static void on_meeting(void *priv, const redisReply *reply,
                        const struct err *err)
 {
@@ -110,37 +93,47 @@ static void on_meeting(void *priv, const redisReply *reply,
     if (err) {
         log_warn("sync: cannot read a meeting of '%s': %s", f->event,
                  err->msg);
-    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 7) {
-        /* The meeting (odd length) then six load values. */
-        redisReply flat = *reply;
-        flat.elements = reply->elements - 6;
-        if (meeting_reply_ok(&flat)) {
-            apply_loads(f->event, reply, flat.elements);
-            /* Told once, in its latest form: when it has changed again
-             * since, that later change's entry notifies. */
-            const redisReply *v = meeting_field(&flat, "v");
-            if (v && atoll(v->str) == f->v)
-                notify_meeting_update(f->event, &flat);
-        }
+    } else if (meeting_reply_ok(reply)) {
+        /* Told once, in its latest form: when it has changed again since,
+         * that later change's entry notifies. */
+        const redisReply *v = meeting_field(reply, "v");
+        if (v && atoll(v->str) == f->v)
+            notify_meeting_update(f->event, reply);
     }
     free(f);
 }
 
-static void fetch_meeting(const char *event, const char *id, long long v)
+/* extra: "<from> <its requests received> <its meetings booked> <to> <its
+ * ...> <its ...>". The loads go to the engine; the meeting itself is read
+ * only when someone here listens. */
+static void meeting_changed(const char *event, const char *id, long long v,
+                            const char *extra)
 {
+    char from[65], to[65], tf[80], tt[80];
+    unsigned pf, bf, pt, bt;
+    if (extra == NULL || sscanf(extra, "%64s %u %u %64s %u %u", from, &pf,
+                                &bf, to, &pt, &bt) != 6)
+        return;
+    match_set_load(event, from, pf, bf);
+    match_set_load(event, to, pt, bt);
+    snprintf(tf, sizeof tf, "participant:%s", from);
+    snprintf(tt, sizeof tt, "participant:%s", to);
+    if (!subs_has(event, "event") && !subs_has(event, tf) &&
+        !subs_has(event, tt))
+        return;
     struct meeting_fetch *f = xcalloc(1, sizeof *f);
     snprintf(f->event, sizeof f->event, "%s", event);
     f->v = v;
     char k[KEY_MAX];
-    store_command(link, on_meeting, f, "FCALL em_meeting_get 1 %s %s load",
+    store_command(link, on_meeting, f, "FCALL em_meeting_get 1 %s %s",
                   key_fmt(k, event, "", NULL), id);
 }
 
 void sync_change(const char *event, const char *kind, const char *id,
-                 long long version)
+                 long long version, const char *extra)
 {
     if (strcmp(kind, "meeting.update") == 0) {
-        fetch_meeting(event, id, version);
+        meeting_changed(event, id, version, extra);
         return;
     }
     if (strcmp(kind, "checkin") == 0) {

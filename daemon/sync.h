@@ -13,7 +13,7 @@ void sync_init(struct store *st);
 
 /* One change-stream entry (follow.h's follow_fn, minus its priv). */
 void sync_change(const char *event, const char *kind, const char *id,
-                 long long version);
+                 long long version, const char *extra);
 
 /* Reads one profile or the event from Redis and applies it. */
 void sync_fetch_profile(const char *event, const char *id);

@@ -19,7 +19,7 @@ CPPFLAGS += -D_GNU_SOURCE -DEM_PREFIX='"$(PREFIX)"' -Idaemon -Iproto -I$(BUILD)/
 CFLAGS ?=
 CFLAGS += -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS) $(SAN)
 LDFLAGS += $(SAN)
-LDLIBS += $(PKG_LIBS) -lm
+LDLIBS += $(PKG_LIBS) -lm -pthread
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CPPFLAGS += -DEM_VERSION='"$(VERSION)"'
@@ -36,11 +36,11 @@ PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/%.o)
 CLIENT_COMMON_SRC := $(filter-out clients/cli.c clients/loadgen.c,$(wildcard clients/*.c))
 
 BINS := $(BIN)/expomatchd $(BIN)/expomatch-cli $(BIN)/expomatch-bench \
-	$(BIN)/expomatch-evalmatch
+	$(BIN)/expomatch-evalmatch $(BIN)/expomatch-schedbench
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit integration ci asan valgrind install clean bench bench-match fmt
+.PHONY: all deps run test unit integration ci asan valgrind install clean bench bench-match bench-sched fmt
 all: $(BINS)
 
 $(BUILD)/%.o: %.c
@@ -86,6 +86,12 @@ $(BIN)/expomatch-evalmatch: $(BUILD)/tests/bench/evalmatch.o $(DAEMON_OBJ) $(BUI
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The schedule optimizer alone (pure computation) with its generator.
+$(BIN)/expomatch-schedbench: $(BUILD)/tests/bench/schedbench.o $(BUILD)/tests/bench/schedgen.o \
+		$(filter $(BUILD)/daemon/sched%.o,$(DAEMON_OBJ)) $(BUILD)/daemon/err.o $(BUILD)/daemon/xmalloc.o
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(DAEMON_OBJ) $(BUILD)/libproto.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
@@ -125,6 +131,16 @@ bench-match: all
 	$(BIN)/expomatch-evalmatch $(BUILD)/expo-1-10000 --all
 	$(PYTHON) tests/bench/matchbench.py --participants 10000
 	$(PYTHON) tests/bench/matchbench.py --participants 100000
+
+# The schedule optimizer: events like Bofill et al.'s, checked by glpsol on
+# an exact ILP, and a 30,000-meeting expo (about two minutes). glpsol comes
+# from glpk-utils, installed here when run as root; without it the ILP part
+# is skipped.
+bench-sched: $(BIN)/expomatch-schedbench
+	@echo glpk-utils > $(BUILD)/bench-sched-deps.txt
+	@DEPS_LIST=$(BUILD)/bench-sched-deps.txt sh scripts/deps.sh || \
+	  echo "bench-sched: going on without glpsol (no ILP comparison)"
+	$(BIN)/expomatch-schedbench
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/expomatch $(DESTDIR)$(PREFIX)/lib/systemd/system

@@ -11,6 +11,7 @@
 
 /* Share of the budget that ejection chains may take before the search. */
 #define AUGMENT_SHARE 0.3
+#define BUDGET_MAX_MS (366L * 24 * 3600 * 1000)
 
 void sched_params_default(struct sched_params *params)
 {
@@ -56,7 +57,6 @@ static void assign_tables(const struct sstate *st, struct sched_place *place)
         uint32_t n = st->used[s], next = 0;
         for (uint32_t k = 0; k < n; k++) {
             const struct sched_meeting *mt = &st->pb->meetings[in[k]];
-            place[in[k]].table = SCHED_NONE;
             if (mt->slot == (int)s) {
                 place[in[k]].table = mt->table;
                 taken[mt->table] = true;
@@ -106,7 +106,10 @@ int sched_solve(const struct sched_problem *pb,
     struct sstate st;
     if (st_init(&st, pb, err) < 0)
         return -1;
+    /* A year is as good as forever, and keeps the arithmetic in range. */
     long budget = params->budget_ms > 0 ? params->budget_ms : 0;
+    if (budget > BUDGET_MAX_MS)
+        budget = BUDGET_MAX_MS;
     st.deadline_ns = t0 + (uint64_t)budget * 1000000u;
     st.cancel = params->cancel;
     st.rng = mix_seed(params->seed);
@@ -115,7 +118,9 @@ int sched_solve(const struct sched_problem *pb,
 
     struct search_goal goal = {params->fairness, 0, 0, 0};
     goal.upper_bound = sb_upper_bound(&st);
+    uint64_t greedy_ns = st_now_ns();
     book_greedy(&st);
+    greedy_ns = st_now_ns() - greedy_ns;
     augment(&st, goal.upper_bound, t0, budget);
     res->booking_ms = ms_since(t0);
     res->breaks_before = st.breaks;
@@ -128,8 +133,17 @@ int sched_solve(const struct sched_problem *pb,
     goal.breaks_lower_bound = sb_breaks_lower_bound(&st, all);
     free(all);
 
+    /* Keep back time for what follows the search: undoing to the best,
+     * a fill pass costing about what greedy booking did, the report. */
+    uint64_t deadline = st.deadline_ns;
+    uint64_t reserve = 1000000 + greedy_ns;
+    if (reserve > (uint64_t)budget * 100000)
+        reserve = (uint64_t)budget * 100000;
+    st.deadline_ns -= reserve;
     search_run(&st, &goal);
-    if (!(st.stopped && st.why == SCHED_STOP_CANCELLED))
+    st.deadline_ns = deadline;
+    if (st.booked < goal.upper_bound &&
+        !(st.stopped && st.why == SCHED_STOP_CANCELLED))
         book_fill(&st);
 
     res->upper_bound = goal.upper_bound;

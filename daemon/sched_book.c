@@ -86,28 +86,31 @@ static int add_cost(const struct sstate *st, uint32_t p, uint32_t s)
 }
 
 /* Books waiting meeting m where it fits without moving anything, in the
- * slot that adds the fewest breaks (the scan starts at a random slot, so
- * ties go anywhere). */
+ * slot that adds the fewest breaks, ties at random. */
 static bool best_fit(struct sstate *st, uint32_t m, int32_t avoid)
 {
     const struct sched_meeting *mt = &st->pb->meetings[m];
     if (st->count[mt->a] >= st->cap[mt->a] ||
         st->count[mt->b] >= st->cap[mt->b])
         return false;
-    uint32_t start = st_below(st, st->nslots);
+    const uint64_t *c = st_cand(st, m);
     int best = 3;
     int32_t best_s = -1, best_i = SCHED_NONE;
-    for (uint32_t k = 0; k < st->nslots && best > -2; k++) {
-        uint32_t s =
-            start + k < st->nslots ? start + k : start + k - st->nslots;
-        int32_t i;
-        if ((int32_t)s == avoid || !st_fits(st, m, s, &i))
-            continue;
-        int cost = add_cost(st, mt->a, s) + add_cost(st, mt->b, s);
-        if (cost < best) {
-            best = cost;
-            best_s = (int32_t)s;
-            best_i = i;
+    uint32_t ties = 0;
+    for (uint32_t w = 0; w < st->words; w++) {
+        for (uint64_t x = c[w]; x; x &= x - 1) {
+            uint32_t s = w * 64 + (uint32_t)__builtin_ctzll(x);
+            int32_t i;
+            if ((int32_t)s == avoid || !st_fits(st, m, s, &i))
+                continue;
+            int cost = add_cost(st, mt->a, s) + add_cost(st, mt->b, s);
+            if (cost < best)
+                ties = 0;
+            if (cost <= best && st_below(st, ++ties) == 0) {
+                best = cost;
+                best_s = (int32_t)s;
+                best_i = i;
+            }
         }
     }
     if (best_s < 0)

@@ -163,7 +163,7 @@ uint32_t sb_upper_bound(const struct sstate *st)
         uint32_t slots = 0;
         for (uint32_t w = 0; w < W; w++) {
             uint64_t x = reach[(size_t)p * W + w];
-            slots += (uint32_t)__builtin_popcountll(x);
+            slots += st_popcount(x);
             for (; x; x &= x - 1)
                 nfree[w * 64 + (uint32_t)__builtin_ctzll(x)]++;
         }

@@ -1,8 +1,9 @@
 /* sched_int.h: the optimizer's working state, private to sched_*.c.
- * sched_state.c keeps it consistent (every booking goes through
- * st_place and st_unplace, which also keep the break counts and write the
- * journal that undoes rejected moves); sched_bound.c computes the bounds,
- * sched_book.c books, sched_search.c searches, sched.c drives. */
+ * sched_init.c builds it from the problem; sched_state.c keeps it
+ * consistent (every booking goes through st_place and st_unplace, which
+ * also keep the break counts and write the journal that undoes rejected
+ * moves); sched_bound.c computes the bounds, sched_book.c books,
+ * sched_search.c searches, sched.c drives. */
 #ifndef EM_SCHED_INT_H
 #define EM_SCHED_INT_H
 
@@ -77,9 +78,21 @@ struct sstate {
     enum sched_stop why;
 };
 
-/* sched_state.c */
+/* Bits set in x. The build targets no particular CPU, where the builtin
+ * becomes a library call; this stays inline. */
+static inline uint32_t st_popcount(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (uint32_t)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* sched_init.c */
 int st_init(struct sstate *st, const struct sched_problem *pb, struct err *err);
 void st_free(struct sstate *st);
+
+/* sched_state.c */
 uint64_t st_now_ns(void);
 bool st_should_stop(struct sstate *st);
 bool st_in_set(const uint64_t *set, uint32_t s);
@@ -93,7 +106,6 @@ void st_place(struct sstate *st, uint32_t m, uint32_t s, int32_t interp);
 void st_unplace(struct sstate *st, uint32_t m);
 void st_undo_to(struct sstate *st, size_t mark);
 uint32_t st_spread(const struct sstate *st);
-uint32_t st_runs(const uint64_t *bits, uint32_t words);
 uint64_t st_rand(struct sstate *st);
 uint32_t st_below(struct sstate *st, uint32_t n);
 int32_t st_nth_slot(const uint64_t *set, uint32_t words, uint32_t n);

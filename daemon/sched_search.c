@@ -1,15 +1,20 @@
 /* sched_search.c: simulated annealing over feasible schedules. Moves:
- * shift a booked meeting to another slot (whatever blocks it there, a
- * side's meeting, a table or an interpreter, swaps into its old slot);
- * book a waiting meeting (what blocks it is placed elsewhere or, when not
- * kept, left waiting); re-place a meeting by a short ejection chain. No
- * move may book fewer meetings; among equal counts the cost is breaks
- * plus a weight on the spread above `fairness`. The best schedule is the
- * one booking most, then least over the spread, then with fewest breaks.
+ * switch a booked meeting and everything linked to it through shared
+ * participants between its slot and another (a Kempe chain), or shift it
+ * to another slot with what blocks it there (a side's meeting, a table,
+ * an interpreter) swapping into its old slot, or book a waiting meeting
+ * (what blocks it goes elsewhere or, when it need not stay booked, back
+ * to waiting). Meetings of participants with breaks are tried first, and
+ * half the time into the slot best for their own sides.
+ *
+ * No move may book fewer meetings; among equal counts the cost is breaks
+ * plus a weight on the spread above `fairness`. The best schedule books
+ * most, then has least spread above fairness, then fewest breaks.
  * Accepted moves stay in the journal until a schedule at least as good as
  * the best comes along, so returning to the best is undoing the journal:
- * done at the end of each annealing cycle, when the journal grows past
- * its cap, and before returning. */
+ * done at the end of each annealing cycle, when the journal passes its
+ * cap (which also bounds the time the final return takes), and before
+ * returning. */
 #include <math.h>
 
 #include "sched_int.h"
@@ -17,8 +22,18 @@
 /* One unit of spread above the wanted one weighs as much as two breaks:
  * enough to steer the search, not enough to wall it in. */
 #define FAIR_WEIGHT 2
-#define TEMP_START 1.5
-#define TEMP_END 0.08
+/* Longest Kempe chain tried: longer ones rarely fit and cost more. */
+#define KEMPE_MAX 48
+/* Temperatures, measured on generated events (tests/bench/schedbench.c):
+ * at the start a move costing one break passes one time in seven. */
+#define TEMP_START 0.5
+#define TEMP_END 0.03
+/* Moves per cycle: 30 per movable meeting, at least CYCLE_MIN, at most
+ * what the time left allows at the rate seen so far. */
+#define CYCLE_PER_MEETING 30
+#define CYCLE_MIN 400000
+#define CYCLE_FIRST 20000 /* short, to measure the rate */
+#define LOG_CAP 65536
 
 struct key {
     uint32_t booked, excess;
@@ -53,18 +68,72 @@ static int64_t cost(const struct sstate *st, int fairness)
 
 bool search_proven(const struct sstate *st, const struct search_goal *goal)
 {
-    if (st->booked < goal->upper_bound || excess(st, goal->fairness) > 0)
+    if (st->booked < goal->upper_bound)
+        return false;
+    /* Nothing more fits and nothing booked may move. */
+    if (st->nbooked_pool == 0)
+        return true;
+    if (excess(st, goal->fairness) > 0)
         return false;
     return st->breaks == 0 ||
            (st->booked == st->nm && st->breaks <= goal->breaks_lower_bound);
 }
 
-/* A slot for m: often next to another meeting of one of its sides, where
- * breaks disappear; otherwise any of its slots. */
+/* How p's breaks change when its meeting in s (none: -1) goes to t,
+ * where p may already have a meeting that would swap into s. */
+static int shift_cost(const struct sstate *st, uint32_t p, int32_t s,
+                      uint32_t t)
+{
+    if (st_busy(st, p, t) || (s < 0 && st->count[p] == 0))
+        return 0;
+    int d = 0;
+    if (s >= 0) {
+        bool l = s > 0 && st_busy(st, p, (uint32_t)s - 1);
+        bool r =
+            (uint32_t)s + 1 < st->nslots && st_busy(st, p, (uint32_t)s + 1);
+        d += l && r ? 1 : !l && !r ? -1 : 0;
+    }
+    bool l = t > 0 && (int32_t)t - 1 != s && st_busy(st, p, t - 1);
+    bool r = t + 1 < st->nslots && (int32_t)t + 1 != s && st_busy(st, p, t + 1);
+    return d + (l && r ? -1 : !l && !r ? 1 : 0);
+}
+
+/* The slot among m's (a sample of them when there are many) where its own
+ * sides gain most, ties at random; what it displaces is not counted. */
+static int32_t best_target(struct sstate *st, uint32_t m)
+{
+    const struct sched_meeting *mt = &st->pb->meetings[m];
+    int32_t s = st->slot[m], best = -1;
+    int best_cost = 1 << 20;
+    uint32_t ties = 0, n = st->ncand[m] > 24 ? 16 : st->ncand[m];
+    for (uint32_t k = 0; k < n; k++) {
+        int32_t t = n == st->ncand[m]
+                        ? st_nth_slot(st_cand(st, m), st->words, k)
+                        : st_random_cand(st, m);
+        if (t == s)
+            continue;
+        int c = shift_cost(st, mt->a, s, (uint32_t)t) +
+                shift_cost(st, mt->b, s, (uint32_t)t);
+        if (c < best_cost) {
+            best_cost = c;
+            best = t;
+            ties = 1;
+        } else if (c == best_cost && st_below(st, ++ties) == 0) {
+            best = t;
+        }
+    }
+    return best;
+}
+
+/* A slot for m: the best for its sides, or next to another meeting of one
+ * of its sides, or any of its slots. */
 static int32_t pick_target(struct sstate *st, uint32_t m)
 {
     const struct sched_meeting *mt = &st->pb->meetings[m];
-    if (st_rand(st) & 1) {
+    uint32_t r = st_below(st, 100);
+    if (r < 50)
+        return best_target(st, m);
+    if (r < 75) {
         uint32_t p = st_rand(st) & 2 ? mt->a : mt->b;
         uint32_t lo = st->adj_start[p], n = st->adj_start[p + 1] - lo;
         uint32_t start = st_below(st, n);
@@ -107,6 +176,59 @@ static bool mv_shift(struct sstate *st, uint32_t m)
     return true;
 }
 
+/* Meetings of the two slots s and t linked through shared participants,
+ * starting from m (a Kempe chain): all of them switch slots at once, so
+ * no participant ends up with two meetings in one slot. */
+static bool mv_kempe(struct sstate *st, uint32_t m)
+{
+    int32_t s = st->slot[m], t = pick_target(st, m);
+    if (t < 0 || t == s)
+        return false;
+    uint32_t chain[KEMPE_MAX], n = 1, in_s = 0;
+    chain[0] = m;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t x = chain[k];
+        bool at_s = st->slot[x] == s;
+        int32_t other = at_s ? t : s;
+        in_s += at_s;
+        if ((st->flags[x] & MF_FIXED) ||
+            !st_in_set(st_cand(st, x), (uint32_t)other))
+            return false;
+        const struct sched_meeting *xt = &st->pb->meetings[x];
+        int32_t linked[2] = {st_meeting_at(st, xt->a, (uint32_t)other),
+                             st_meeting_at(st, xt->b, (uint32_t)other)};
+        for (int j = 0; j < 2; j++) {
+            bool seen = linked[j] < 0;
+            for (uint32_t i = 0; i < n && !seen; i++)
+                seen = chain[i] == (uint32_t)linked[j];
+            if (seen)
+                continue;
+            if (n == KEMPE_MAX)
+                return false;
+            chain[n++] = (uint32_t)linked[j];
+        }
+    }
+    uint32_t in_t = n - in_s;
+    if (st->used[t] - in_t + in_s > st->ntables ||
+        st->used[s] - in_s + in_t > st->ntables)
+        return false;
+    int32_t from[KEMPE_MAX];
+    for (uint32_t k = 0; k < n; k++) {
+        from[k] = st->slot[chain[k]];
+        st_unplace(st, chain[k]);
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t to = (uint32_t)(from[k] == s ? t : s);
+        int32_t i = st_interp_for(st, chain[k], to);
+        if (i == NO_INTERP)
+            i = st_interp_make_room(st, chain[k], to);
+        if (i == NO_INTERP)
+            return false;
+        st_place(st, chain[k], to, i);
+    }
+    return true;
+}
+
 /* Makes room under p's max_meetings by leaving one of its meetings that
  * need not stay booked waiting. */
 static bool drop_for_cap(struct sstate *st, uint32_t p)
@@ -145,12 +267,18 @@ static bool mv_book(struct sstate *st, uint32_t w)
     return true;
 }
 
-static bool mv_chain(struct sstate *st, uint32_t m)
+/* A booked meeting that may move, preferably of someone with breaks:
+ * moves elsewhere change nothing but still cost. */
+static uint32_t pick_booked(struct sstate *st)
 {
-    int32_t s = st->slot[m];
-    uint32_t budget = 64;
-    st_unplace(st, m);
-    return book_relocate(st, m, 2, &budget, s);
+    uint32_t m = st->pool[st_below(st, st->nbooked_pool)];
+    for (int tries = 10; tries > 0 && st->breaks > 0; tries--) {
+        const struct sched_meeting *mt = &st->pb->meetings[m];
+        if (st->brk[mt->a] + st->brk[mt->b] > 0)
+            break;
+        m = st->pool[st_below(st, st->nbooked_pool)];
+    }
+    return m;
 }
 
 static double uniform(struct sstate *st)
@@ -170,8 +298,8 @@ static bool try_move(struct sstate *st, int fairness, double temp)
     if (waiting && (r < 25 || st->nbooked_pool == 0)) {
         done = mv_book(st, st->pool[st->nbooked_pool + st_below(st, waiting)]);
     } else {
-        uint32_t m = st->pool[st_below(st, st->nbooked_pool)];
-        done = r % 10 == 0 ? mv_chain(st, m) : mv_shift(st, m);
+        uint32_t m = pick_booked(st);
+        done = r % 10 < 7 ? mv_kempe(st, m) : mv_shift(st, m);
     }
     if (done && st->booked == booked) {
         int64_t delta = cost(st, fairness) - before;
@@ -192,15 +320,14 @@ void search_run(struct sstate *st, struct search_goal *goal)
     st->logging = true;
     st->nlog = 0;
     struct key best = key_now(st, goal->fairness);
-    size_t log_cap = 8 * (size_t)st->nm + 16384;
-    uint64_t base = 100 * (uint64_t)st->npool;
-    if (base < 20000)
-        base = 20000;
+    uint64_t base = CYCLE_PER_MEETING * (uint64_t)st->npool;
+    if (base < CYCLE_MIN)
+        base = CYCLE_MIN;
     uint64_t t0 = st_now_ns();
     bool proven = search_proven(st, goal);
     while (!proven && !st_should_stop(st)) {
         /* A cycle no longer than the time left at the rate seen so far. */
-        uint64_t len = base, now = st_now_ns();
+        uint64_t len = goal->iterations ? base : CYCLE_FIRST, now = st_now_ns();
         if (goal->iterations > 1000 && now > t0 && st->deadline_ns > now) {
             double rate = (double)goal->iterations / (double)(now - t0);
             double fit = rate * (double)(st->deadline_ns - now);
@@ -222,7 +349,7 @@ void search_run(struct sstate *st, struct search_goal *goal)
                     proven = true;
                     break;
                 }
-            } else if (st->nlog > log_cap) {
+            } else if (st->nlog > LOG_CAP) {
                 st_undo_to(st, 0);
             }
         }

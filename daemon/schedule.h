@@ -98,8 +98,10 @@ void sched_params_default(struct sched_params *params);
  * caller's array of pb->nmeetings). Returns 0, or -1 with err filled
  * (ERR_BAD_REQUEST naming the meeting) when the input is inconsistent:
  * indices out of range, a booked meeting that breaks a constraint, two
- * booked meetings that collide. Fixed meetings are facts and need not be
- * in a free or allowed slot any more; they still count everywhere.
+ * booked meetings that collide. Fixed meetings are facts: they need not
+ * be in a free or allowed slot, within max_meetings or with an eligible
+ * interpreter any more (only collisions are refused); they still count
+ * everywhere.
  *
  * Whatever stops it, the placement returned is feasible: the best found.
  * Each `was_scheduled` meeting stays booked, each fixed one where it is;
@@ -120,7 +122,8 @@ void sched_params_default(struct sched_params *params);
  *
  * SCHED_STOP_PROVEN means: scheduled == upper_bound, spread within
  * fairness, and breaks == 0 or every meeting is booked with breaks ==
- * breaks_lower_bound; or nothing can move. */
+ * breaks_lower_bound; or scheduled == upper_bound and every booked
+ * meeting is fixed (nothing more fits, nothing may move). */
 int sched_solve(const struct sched_problem *pb,
                 const struct sched_params *params, struct sched_place *place,
                 struct sched_result *res, struct err *err);

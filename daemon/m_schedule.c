@@ -41,6 +41,7 @@ struct job {
     char *password;
     int timeout_ms;
     /* results */
+    uint64_t read_ms; /* when the snapshot was read and parsed */
     atomic_int done, cancel;
     struct err err;
     bool failed;
@@ -312,9 +313,15 @@ static void solve_snapshot(struct job *j, redisContext *rc,
     struct sched_params params;
     sched_params_default(&params);
     params.fairness = j->fairness;
+    /* The budget covers reading, solving and writing back; writing costs
+     * about as much as reading did (both scale with the meetings). */
     long spent = (long)(mono_ms() - j->started_ms);
-    params.budget_ms = j->budget_ms - spent > 1 ? j->budget_ms - spent : 1;
+    long floor_ms = j->budget_ms < 50 ? j->budget_ms : 50;
+    params.budget_ms = j->budget_ms - 2 * spent;
+    if (params.budget_ms < floor_ms)
+        params.budget_ms = floor_ms;
     params.cancel = &j->cancel;
+    j->read_ms = mono_ms() - j->started_ms;
     if (sched_solve(&pb, &params, place, &j->res, &j->err) < 0) {
         /* The stored state breaks a rule the solver checks: a bug. */
         log_error("schedule.optimize '%s': %s", j->event, j->err.msg);
@@ -505,6 +512,13 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
         return;
     pthread_join(j->thread, NULL);
     job_unlink(j);
+    if (!j->failed)
+        log_info("schedule.optimize '%s': read in %llu ms, solved in %.0f "
+                 "ms (booking %.0f ms), %lld places written, %lld skipped, "
+                 "%llu ms in all",
+                 j->event, (unsigned long long)j->read_ms, j->res.elapsed_ms,
+                 j->res.booking_ms, j->applied, j->skipped,
+                 (unsigned long long)(mono_ms() - j->started_ms));
     if (j->failed)
         rpc_reply_err(j->r, &j->err);
     else

@@ -119,7 +119,7 @@ end
 -- writes one change-stream entry for it.
 local function changed(c, mid, m)
   if not c.changed[mid] then
-    c.changed[mid] = true
+    c.changed[mid] = m
     c.changed[#c.changed + 1] = mid
   end
 end
@@ -132,16 +132,22 @@ local function load_of(c, p)
 end
 
 -- The entry carries both sides and their loads ('x'), so that daemons
--- read the meeting itself only when someone there listens.
+-- read the meeting itself only when someone there listens. Loads are
+-- read once per participant: by now they are final for this call.
 local function flush(c)
+  local loads = {}
+  local function load(p)
+    loads[p] = loads[p] or load_of(c, p)
+    return loads[p]
+  end
   for _, mid in ipairs(c.changed) do
+    local m = c.changed[mid]
     local k = c.P .. 'm:' .. mid
     local v = redis.call('HINCRBY', k, 'v', 1)
     redis.call('HSET', k, 'updated', c.iso)
-    local f = redis.call('HMGET', k, 'from', 'to')
     redis.call('XADD', c.P .. 'log', 'MAXLEN', '~', c.maxlen, '*',
                'k', 'meeting.update', 'id', mid, 'v', tostring(v),
-               'x', load_of(c, f[1]) .. ' ' .. load_of(c, f[2]))
+               'x', load(m.from) .. ' ' .. load(m.to))
   end
   c.changed = {}
 end
@@ -796,14 +802,15 @@ local function sched_snapshot(keys, args)
   local parts, meetings, seen = {}, {}, {}
   for _, st in ipairs({'accepted', 'scheduled'}) do
     for _, mid in ipairs(redis.call('ZRANGE', c.P .. 'ms:' .. st, 0, -1)) do
-      local m = mget(c, mid)
-      if m then
-        for _, f in ipairs({mid, m.from, m.to, m.status, m.v, m.slots or '',
-                            m.slot or '', m.table or '',
-                            m.interpreter or ''}) do
-          meetings[#meetings + 1] = f
-        end
-        for _, p in ipairs({m.from, m.to}) do
+      local f = redis.call('HMGET', c.P .. 'm:' .. mid, 'from', 'to', 'v',
+                           'slots', 'slot', 'table', 'interpreter')
+      if f[1] then
+        local n = #meetings
+        meetings[n + 1], meetings[n + 2], meetings[n + 3] = mid, f[1], f[2]
+        meetings[n + 4], meetings[n + 5] = st, f[3]
+        meetings[n + 6], meetings[n + 7] = f[4] or '', f[5] or ''
+        meetings[n + 8], meetings[n + 9] = f[6] or '', f[7] or ''
+        for _, p in ipairs({f[1], f[2]}) do
           if not seen[p] then
             seen[p] = true
             local pr = profile_of(c, p) or {languages = {}}
@@ -854,9 +861,16 @@ local function sched_apply(keys, args)
   -- Checks every move still on against the others still on; turns off
   -- those that do not fit; true when none had to be turned off.
   local function settle()
-    local leaving, taken, count = {}, {}, {}
+    local leaving, taken, count, gone = {}, {}, {}, {}
     for _, x in ipairs(moves) do
-      if x.on then leaving[x.mid] = true end
+      if x.on then
+        leaving[x.mid] = true
+        if x.m.slot then
+          -- Booked meetings leaving their place, per participant.
+          gone[x.m.from] = (gone[x.m.from] or 0) + 1
+          gone[x.m.to] = (gone[x.m.to] or 0) + 1
+        end
+      end
     end
     local function free(key, field)
       if taken[key .. '\0' .. field] then return false end
@@ -866,12 +880,7 @@ local function sched_apply(keys, args)
     local function take(key, field) taken[key .. '\0' .. field] = true end
     local function load(p)
       if count[p] == nil then
-        count[p] = redis.call('HLEN', P .. 'busy:' .. p)
-        for _, x in ipairs(moves) do
-          if x.on and x.m.slot and (x.m.from == p or x.m.to == p) then
-            count[p] = count[p] - 1
-          end
-        end
+        count[p] = redis.call('HLEN', P .. 'busy:' .. p) - (gone[p] or 0)
       end
       return count[p]
     end

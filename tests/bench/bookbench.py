@@ -4,6 +4,7 @@ redis-server on loopback, at expo scale:
 
     /usr/bin/python3 tests/bench/bookbench.py [--participants 5000]
         [--meetings 30000] [--slots 16] [--tables 400] [--cancels 2000]
+        [--budget-ms 1000]
 
 1. an event with --slots slots and --tables tables, and --participants
    profiles (a third speak no language in common with the rest, so some
@@ -14,7 +15,9 @@ redis-server on loopback, at expo scale:
 3. --cancels cancellations of booked meetings, each offering its place to
    the waiting meetings of its sides and to the 200 oldest others
    (cancels/s);
-4. the same number of PINGs to the redis-server alone, one connection
+4. schedule.optimize with --budget-ms (1000), while another connection sends
+   ping after ping: the optimizer's figures and the pings' latency;
+5. the same number of PINGs to the redis-server alone, one connection
    pipelined as in 2, for scale (the ratio of the two rates).
 
 Prints one line per figure and "bookbench: ok" at the end.
@@ -82,6 +85,7 @@ def main():
     ap.add_argument("--slots", type=int, default=16)
     ap.add_argument("--tables", type=int, default=400)
     ap.add_argument("--cancels", type=int, default=2000)
+    ap.add_argument("--budget-ms", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     rnd = random.Random(args.seed)
@@ -147,6 +151,40 @@ def main():
         print("after: %s scheduled, %s waiting, table utilization %.3f"
               % (stats["meetings"]["scheduled"], stats["meetings"]["accepted"],
                  stats["table_utilization"]))
+
+        # 4. schedule.optimize on one connection, pings on another.
+        out = {}
+
+        def optimize():
+            c = d.conn()
+            t = time.monotonic()
+            out["res"] = c.call("schedule.optimize",
+                                {"event": ev, "budget_ms": args.budget_ms})
+            out["secs"] = time.monotonic() - t
+            c.close()
+        import threading
+        pinger = d.conn()
+        th = threading.Thread(target=optimize)
+        th.start()
+        lat = []
+        while th.is_alive():
+            t = time.monotonic()
+            pinger.call("ping", {})
+            lat.append(time.monotonic() - t)
+        th.join()
+        pinger.close()
+        lat.sort()
+        r = out["res"]
+        print("schedule.optimize (budget %d ms): answered in %.2f s; "
+              "scheduled %d, unscheduled %d, moved %d, breaks %d -> %d, "
+              "upper bound %d" % (args.budget_ms, out["secs"], r["scheduled"],
+                                  r["unscheduled"], r["moved"],
+                                  r["breaks_before"], r["breaks"],
+                                  r["upper_bound"]))
+        print("ping meanwhile (client side, one at a time): %d answered, "
+              "p50 %.2f ms, p99 %.2f ms, max %.2f ms"
+              % (len(lat), lat[len(lat) // 2] * 1e3,
+                 lat[int(len(lat) * 0.99)] * 1e3, lat[-1] * 1e3))
 
         ping = redis_ping_rate(redis_port, len(calls))
         print("redis-server PING, same run: %.0f/s; meeting.create is %.3f "

@@ -131,7 +131,7 @@ class Daemon:
             [DAEMON, "--port", str(self.port), "--http-port", str(self.http),
              "--redis", "127.0.0.1:%d" % self.redis_port,
              "--admin-token", self.token, "--secret-key-file", self.key,
-             "--log-level", "warn",
+             "--log-level", os.environ.get("EXPOMATCH_LOG_LEVEL", "warn"),
              "--log-file", os.path.join(self.tmp, "expomatchd.log")],
             stdin=subprocess.DEVNULL)
         while time.monotonic() - t0 < 120:

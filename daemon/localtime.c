@@ -47,8 +47,8 @@ int local_time_iso(const char *tz, int64_t t, char out[20])
         return -1;
     }
     char buf[80]; /* room for any int, to keep the compiler sure */
-    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", f[0], f[1],
-             f[2], f[3], f[4], f[5]);
+    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", f[0], f[1], f[2],
+             f[3], f[4], f[5]);
     memcpy(out, buf, 19);
     out[19] = '\0';
     return 0;
@@ -72,7 +72,8 @@ int64_t stored_time_seconds(const char *s, size_t len)
     if (len != 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
         s[13] != ':' || s[16] != ':')
         return -1;
-    static const int at[6] = {0, 5, 8, 11, 14, 17}, width[6] = {4, 2, 2, 2, 2, 2};
+    static const int at[6] = {0, 5, 8, 11, 14, 17},
+                     width[6] = {4, 2, 2, 2, 2, 2};
     int64_t f[6];
     for (int i = 0; i < 6; i++) {
         f[i] = 0;

@@ -100,8 +100,8 @@ void h_agenda_get(struct req *r, const msgpack_object *map,
 }
 
 /* A field of a flat meeting as a C string in out ("" when absent). */
-static const char *field_str(const redisReply *m, const char *name,
-                             char *out, size_t cap)
+static const char *field_str(const redisReply *m, const char *name, char *out,
+                             size_t cap)
 {
     const redisReply *v = meeting_field(m, name);
     snprintf(out, cap, "%.*s", v ? (int)v->len : 0, v ? v->str : "");
@@ -152,19 +152,20 @@ static void on_agenda_ics(void *priv, const redisReply *reply,
             .meeting_id = t->id,
             .start = start,
             .end = end,
-            .partner_id = field_str(m, "partner", t->partner, sizeof t->partner),
-            .partner_company = field_str(m, "partner_company", t->company,
-                                         sizeof t->company),
+            .partner_id =
+                field_str(m, "partner", t->partner, sizeof t->partner),
+            .partner_company =
+                field_str(m, "partner_company", t->company, sizeof t->company),
             .table = field_str(m, "table", t->table, sizeof t->table),
-            .interpreter = meeting_field(m, "interpreter")
-                               ? field_str(m, "interpreter", t->interp,
-                                           sizeof t->interp)
-                               : NULL,
+            .interpreter =
+                meeting_field(m, "interpreter")
+                    ? field_str(m, "interpreter", t->interp, sizeof t->interp)
+                    : NULL,
             .note = meeting_field(m, "note")
                         ? field_str(m, "note", t->note, sizeof t->note)
                         : NULL,
-            .updated = field_time(m, "updated") > 0 ? field_time(m, "updated")
-                                                    : 0,
+            .updated =
+                field_time(m, "updated") > 0 ? field_time(m, "updated") : 0,
         };
         if (!ms[k].table[0])
             ms[k].table = NULL;
@@ -222,8 +223,8 @@ static void on_meet_now(void *priv, const redisReply *reply,
     struct agenda_wait *w = priv;
     size_t n = 0;
     /* Suggestions are a bonus: without them the check-in still stands. */
-    bool ok = !err && reply->type == REDIS_REPLY_ARRAY &&
-              reply->elements % 3 == 0;
+    bool ok =
+        !err && reply->type == REDIS_REPLY_ARRAY && reply->elements % 3 == 0;
     for (size_t i = 0; ok && i < reply->elements; i++)
         ok = reply->element[i]->type == REDIS_REPLY_STRING;
     if (ok)
@@ -251,9 +252,11 @@ static void on_meet_now(void *priv, const redisReply *reply,
         mp_pack_cstr(pk, "score");
         msgpack_pack_double(pk, cd->score);
         mp_pack_cstr(pk, "slot");
-        mp_pack_strn(pk, reply->element[i + 1]->str, reply->element[i + 1]->len);
+        mp_pack_strn(pk, reply->element[i + 1]->str,
+                     reply->element[i + 1]->len);
         mp_pack_cstr(pk, "table");
-        mp_pack_strn(pk, reply->element[i + 2]->str, reply->element[i + 2]->len);
+        mp_pack_strn(pk, reply->element[i + 2]->str,
+                     reply->element[i + 2]->len);
     }
     rpc_reply_end(w->r);
     wait_free(w);

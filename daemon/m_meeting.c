@@ -18,7 +18,7 @@
 #define LIST_COUNT_DEFAULT 100
 #define LIST_COUNT_MAX 1000
 
-static const char *const statuses[] = {"requested", "accepted", "scheduled",
+static const char *const statuses[] = {"requested", "accepted",  "scheduled",
                                        "declined",  "cancelled", "expired",
                                        "noshow"};
 
@@ -71,8 +71,8 @@ static bool is_staff(const struct req *r)
 static int slot_list(const msgpack_object *o, char **out, struct err *err)
 {
     if (o->type != MSGPACK_OBJECT_ARRAY)
-        return err_set(err, ERR_BAD_REQUEST, "slots: a list of slot ids (got %s)",
-                       args_type_name(o));
+        return err_set(err, ERR_BAD_REQUEST,
+                       "slots: a list of slot ids (got %s)", args_type_name(o));
     uint32_t n = o->via.array.size;
     if (n == 0 || n > 1000)
         return err_set(err, ERR_BAD_REQUEST, "slots: 1-1000 slot ids");
@@ -402,8 +402,7 @@ void h_meeting_list(struct req *r, const msgpack_object *map,
     cmd_send(&c, srv_global->store, on_list, wait_new(r, event));
 }
 
-static void on_inbox(void *priv, const redisReply *reply,
-                     const struct err *err)
+static void on_inbox(void *priv, const redisReply *reply, const struct err *err)
 {
     struct meeting_wait *w = priv;
     if (err) {

@@ -277,7 +277,8 @@ static void solve_snapshot(struct job *j, redisContext *rc,
             if (m->ninterpreters == 0) {
                 m->interpreters = NULL;
                 m->allowed = mallowed + (size_t)i * words;
-                memset(mallowed + (size_t)i * words, 0, words * sizeof(uint64_t));
+                memset(mallowed + (size_t)i * words, 0,
+                       words * sizeof(uint64_t));
             }
         }
         m->slot = m->table = m->interpreter = SCHED_NONE;
@@ -336,7 +337,7 @@ static void solve_snapshot(struct job *j, redisContext *rc,
     size_t cap = 8 + (size_t)nmeet * 5;
     const char **argv = xcalloc(cap, sizeof *argv);
     size_t *len = xcalloc(cap, sizeof *len);
-    char (*vbuf)[24] = xcalloc(3, sizeof *vbuf);
+    char(*vbuf)[24] = xcalloc(3, sizeof *vbuf);
     char kp[KEY_MAX];
     size_t n = 0;
     argv[n++] = "FCALL";
@@ -579,9 +580,8 @@ void h_schedule_optimize(struct req *r, const msgpack_object *map,
         rpc_reply_error(r, ERR_INTERNAL, "bad store address");
         return;
     }
-    j->password = xstrdup(srv_global->cfg->redis_password
-                              ? srv_global->cfg->redis_password
-                              : "");
+    j->password = xstrdup(
+        srv_global->cfg->redis_password ? srv_global->cfg->redis_password : "");
     j->timeout_ms = srv_global->cfg->redis_timeout_ms;
     if (pthread_create(&j->thread, NULL, worker, j) != 0) {
         job_free(j);

@@ -6,13 +6,12 @@
 #include "keys.h"
 #include "server.h"
 
-static const char *const statuses[] = {"requested", "accepted", "scheduled",
+static const char *const statuses[] = {"requested", "accepted",  "scheduled",
                                        "declined",  "cancelled", "expired",
                                        "noshow"};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
 
-static void on_stats(void *priv, const redisReply *reply,
-                     const struct err *err)
+static void on_stats(void *priv, const redisReply *reply, const struct err *err)
 {
     struct req *r = priv;
     if (err) {

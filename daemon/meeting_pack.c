@@ -34,9 +34,8 @@ static void pack_str(msgpack_packer *pk, const redisReply *v)
 }
 
 /* Optional string fields, in the order they are shown. */
-static const char *const optional[] = {"note",  "slot",        "start",
-                                       "end",   "table",       "interpreter",
-                                       "reported_by"};
+static const char *const optional[] = {
+    "note", "slot", "start", "end", "table", "interpreter", "reported_by"};
 
 /* "fb:<id>" values are "<happened 0/1>" or "<happened> <rating>". */
 static void pack_feedback(msgpack_packer *pk, const redisReply *r, size_t n)
@@ -96,8 +95,8 @@ void pack_meeting(msgpack_packer *pk, const char *event, const redisReply *r,
     n += slots != NULL;
     size_t nfb = 0;
     for (size_t i = 1; i + 1 < r->elements; i += 2)
-        nfb += r->element[i]->len > 3 &&
-               memcmp(r->element[i]->str, "fb:", 3) == 0;
+        nfb +=
+            r->element[i]->len > 3 && memcmp(r->element[i]->str, "fb:", 3) == 0;
     n += nfb > 0;
     const redisReply *partner = agenda ? meeting_field(r, "partner") : NULL;
     n += partner != NULL;

@@ -124,7 +124,8 @@ struct method rpc_methods[] = {
      .nargs = 3},
 #define MEETING_NEW_ARGS                                                       \
     {"event", ARG_STR, R}, {"from", ARG_STR, R}, {"to", ARG_STR, R},           \
-        {"note", ARG_STR, 0}, {"slots", ARG_ANY, 0}, {                         \
+        {"note", ARG_STR, 0}, {"slots", ARG_ANY, 0},                           \
+    {                                                                          \
         "request_id", ARG_STR, 0                                               \
     }
     {.name = "meeting.request",

@@ -83,8 +83,7 @@ static void read_loads(struct ev_load *l, const char *cursor);
 
 /* {next cursor or '', id, pending, booked, ...}: each participant's load
  * for the engine's congestion factor. */
-static void on_loads(void *priv, const redisReply *reply,
-                     const struct err *err)
+static void on_loads(void *priv, const redisReply *reply, const struct err *err)
 {
     struct ev_load *l = priv;
     bool ok = !err && reply->type == REDIS_REPLY_ARRAY &&

@@ -325,9 +325,8 @@ static bool holds_any(const struct conn *c, const char *event,
     return false;
 }
 
-void subs_publish_many(const char *event, const char *const *names,
-                       size_t n, const char *method, const void *params,
-                       size_t len)
+void subs_publish_many(const char *event, const char *const *names, size_t n,
+                       const char *method, const void *params, size_t len)
 {
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);

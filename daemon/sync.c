@@ -91,8 +91,7 @@ static void on_meeting(void *priv, const redisReply *reply,
 {
     struct meeting_fetch *f = priv;
     if (err) {
-        log_warn("sync: cannot read a meeting of '%s': %s", f->event,
-                 err->msg);
+        log_warn("sync: cannot read a meeting of '%s': %s", f->event, err->msg);
     } else if (meeting_reply_ok(reply)) {
         /* Told once, in its latest form: when it has changed again since,
          * that later change's entry notifies. */
@@ -111,8 +110,8 @@ static void meeting_changed(const char *event, const char *id, long long v,
 {
     char from[65], to[65], tf[80], tt[80];
     unsigned pf, bf, pt, bt;
-    if (extra == NULL || sscanf(extra, "%64s %u %u %64s %u %u", from, &pf,
-                                &bf, to, &pt, &bt) != 6)
+    if (extra == NULL || sscanf(extra, "%64s %u %u %64s %u %u", from, &pf, &bf,
+                                to, &pt, &bt) != 6)
         return;
     match_set_load(event, from, pf, bf);
     match_set_load(event, to, pt, bt);

@@ -126,12 +126,15 @@ int sched_solve(const struct sched_problem *pb,
     res->breaks_before = st.breaks;
 
     /* The proof by breaks needs every meeting booked, so it is the bound
-     * for each participant holding all of its meetings. */
-    uint32_t *all = xmalloc((st.np + 1) * sizeof(uint32_t));
-    for (uint32_t p = 0; p < st.np; p++)
-        all[p] = st.adj_start[p + 1] - st.adj_start[p];
-    goal.breaks_lower_bound = sb_breaks_lower_bound(&st, all);
-    free(all);
+     * for each participant holding all of its meetings; not worth its
+     * time when they cannot all be booked. */
+    if (goal.upper_bound == st.nm) {
+        uint32_t *all = xmalloc((st.np + 1) * sizeof(uint32_t));
+        for (uint32_t p = 0; p < st.np; p++)
+            all[p] = st.adj_start[p + 1] - st.adj_start[p];
+        goal.breaks_lower_bound = sb_breaks_lower_bound(&st, all);
+        free(all);
+    }
 
     /* Keep back time for what follows the search: undoing to the best,
      * a fill pass costing about what greedy booking did, the report. */

@@ -1,7 +1,7 @@
-/* sched_bound.c: bounds that let the optimizer stop early: at most how
- * many meetings any schedule books, and at least how many breaks a
- * schedule needs. Both are cheap (linear in the instance) and only need
- * to be valid, not tight; schedule.h states them. */
+/* sched_bound.c: at most how many meetings any schedule books, which
+ * lets the optimizer stop booking early (the bound on breaks is
+ * sched_lb.c's). Cheap (linear in the instance) and only needs to be
+ * valid, not tight; schedule.h states it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,73 +202,4 @@ uint32_t sb_upper_bound(const struct sstate *st)
     free(nfree);
     fixed_use_free(&f);
     return ub;
-}
-
-static int cmp_desc(const void *x, const void *y)
-{
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    return a > b ? -1 : a < b;
-}
-
-/* Least breaks of participant p with k meetings: its blocks lie in the
- * runs of slots one of its meetings may use; the runs of its fixed
- * meetings are used anyway, then the longest others until k fit. */
-static uint32_t participant_bound(const struct sstate *st, uint32_t p,
-                                  uint32_t k, uint64_t *reach, uint64_t *fixed,
-                                  uint32_t *runs)
-{
-    if (k == 0)
-        return 0;
-    uint32_t W = st->words;
-    memset(reach, 0, W * sizeof *reach);
-    memset(fixed, 0, W * sizeof *fixed);
-    for (uint32_t j = st->adj_start[p]; j < st->adj_start[p + 1]; j++) {
-        uint32_t m = st->adj[j];
-        const uint64_t *c = st_cand(st, m);
-        for (uint32_t w = 0; w < W; w++)
-            reach[w] |= c[w];
-        if (st->flags[m] & MF_FIXED) {
-            uint32_t s = (uint32_t)st->pb->meetings[m].slot;
-            fixed[s / 64] |= (uint64_t)1 << (s % 64);
-        }
-    }
-    uint32_t nruns = 0, forced = 0, forced_len = 0;
-    for (uint32_t s = 0; s < st->nslots;) {
-        if (!st_in_set(reach, s)) {
-            s++;
-            continue;
-        }
-        uint32_t start = s;
-        bool has_fixed = false;
-        for (; s < st->nslots && st_in_set(reach, s); s++)
-            has_fixed |= st_in_set(fixed, s);
-        if (has_fixed) {
-            forced++;
-            forced_len += s - start;
-        } else {
-            runs[nruns++] = s - start;
-        }
-    }
-    uint32_t blocks = forced;
-    qsort(runs, nruns, sizeof *runs, cmp_desc);
-    for (uint32_t r = 0, got = forced_len; r < nruns && got < k; r++) {
-        got += runs[r];
-        blocks++;
-    }
-    return blocks > 0 ? blocks - 1 : 0;
-}
-
-uint64_t sb_breaks_lower_bound(const struct sstate *st,
-                               const uint32_t *meetings_of)
-{
-    uint64_t *reach = xmalloc((st->words + 1) * sizeof(uint64_t));
-    uint64_t *fixed = xmalloc((st->words + 1) * sizeof(uint64_t));
-    uint32_t *runs = xmalloc((st->nslots + 1) * sizeof(uint32_t));
-    uint64_t total = 0;
-    for (uint32_t p = 0; p < st->np; p++)
-        total += participant_bound(st, p, meetings_of[p], reach, fixed, runs);
-    free(reach);
-    free(fixed);
-    free(runs);
-    return total;
 }

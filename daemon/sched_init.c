@@ -221,6 +221,7 @@ int st_init(struct sstate *st, const struct sched_problem *pb, struct err *err)
     st->count = xcalloc(np + 1, sizeof(uint32_t));
     st->cap = xmalloc((np + 1) * sizeof(uint32_t));
     st->brk = xcalloc(np + 1, sizeof(uint32_t));
+    st->mark = xcalloc(np + 1, sizeof(uint32_t));
     st->used = xcalloc(S, sizeof(uint32_t));
     st->in_slot = xcalloc(S, sizeof(uint32_t *));
     st->in_slot_cap = xcalloc(S, sizeof(uint32_t));
@@ -270,6 +271,7 @@ void st_free(struct sstate *st)
     free(st->count);
     free(st->cap);
     free(st->brk);
+    free(st->mark);
     free(st->iocc);
     free(st->hist);
     free(st->adj_start);

@@ -2,8 +2,8 @@
  * sched_init.c builds it from the problem; sched_state.c keeps it
  * consistent (every booking goes through st_place and st_unplace, which
  * also keep the break counts and write the journal that undoes rejected
- * moves); sched_bound.c computes the bounds, sched_book.c books,
- * sched_search.c searches, sched.c drives. */
+ * moves); sched_bound.c bounds the meetings booked and sched_lb.c the
+ * breaks, sched_book.c books, sched_search.c searches, sched.c drives. */
 #ifndef EM_SCHED_INT_H
 #define EM_SCHED_INT_H
 
@@ -49,6 +49,7 @@ struct sstate {
     uint32_t *count, *cap;     /* meetings booked, most allowed */
     uint32_t *adj_start, *adj; /* its meetings: adj[adj_start[p]..[p+1]) */
     uint32_t *brk;             /* its breaks now */
+    uint32_t *mark, stamp;     /* scratch: seen in the move at hand */
 
     /* Slots: the meetings booked in s are in_slot[s][0..used[s]). */
     uint32_t *used, **in_slot, *in_slot_cap, *slot_pos;
@@ -106,6 +107,8 @@ void st_place(struct sstate *st, uint32_t m, uint32_t s, int32_t interp);
 void st_unplace(struct sstate *st, uint32_t m);
 void st_undo_to(struct sstate *st, size_t mark);
 uint32_t st_spread(const struct sstate *st);
+uint32_t st_spread_if(struct sstate *st, const uint32_t *ps, const uint32_t *to,
+                      uint32_t n);
 uint64_t st_rand(struct sstate *st);
 uint32_t st_below(struct sstate *st, uint32_t n);
 int32_t st_nth_slot(const uint64_t *set, uint32_t words, uint32_t n);
@@ -113,6 +116,8 @@ int32_t st_random_cand(struct sstate *st, uint32_t m);
 
 /* sched_bound.c */
 uint32_t sb_upper_bound(const struct sstate *st);
+
+/* sched_lb.c */
 uint64_t sb_breaks_lower_bound(const struct sstate *st,
                                const uint32_t *meetings_of);
 

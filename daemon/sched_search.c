@@ -16,6 +16,7 @@
  * cap (which also bounds the time the final return takes), and before
  * returning. */
 #include <math.h>
+#include <string.h>
 
 #include "sched_int.h"
 
@@ -176,10 +177,58 @@ static bool mv_shift(struct sstate *st, uint32_t m)
     return true;
 }
 
+static double uniform(struct sstate *st)
+{
+    return (double)(st_rand(st) >> 11) * 0x1p-53;
+}
+
+/* Simulated annealing's rule: no worse passes, worse now and then. */
+static bool accept(struct sstate *st, int64_t delta, double temp)
+{
+    return delta <= 0 || uniform(st) < exp(-(double)delta / temp);
+}
+
+/* Whether p's slot i would begin a block, with p's slots s and t
+ * swapped or not. */
+static bool starts(const struct sstate *st, uint32_t p, uint32_t i, uint32_t s,
+                   uint32_t t, bool swapped)
+{
+    uint32_t at = !swapped ? i : i == s ? t : i == t ? s : i;
+    if (!st_busy(st, p, at))
+        return false;
+    if (i == 0)
+        return true;
+    uint32_t before = !swapped     ? i - 1
+                      : i - 1 == s ? t
+                      : i - 1 == t ? s
+                                   : i - 1;
+    return !st_busy(st, p, before);
+}
+
+/* How p's breaks change when its slots s and t swap: only blocks that
+ * begin at s, s + 1, t or t + 1 can come or go. */
+static int swap_cost(const struct sstate *st, uint32_t p, uint32_t s,
+                     uint32_t t)
+{
+    uint32_t at[4] = {s, s + 1, t, t + 1};
+    int d = 0;
+    for (int k = 0; k < 4; k++) {
+        bool again = at[k] >= st->nslots;
+        for (int j = 0; j < k; j++)
+            again |= at[j] == at[k];
+        if (!again)
+            d += (int)starts(st, p, at[k], s, t, true) -
+                 (int)starts(st, p, at[k], s, t, false);
+    }
+    return d;
+}
+
 /* Meetings of the two slots s and t linked through shared participants,
  * starting from m (a Kempe chain): all of them switch slots at once, so
- * no participant ends up with two meetings in one slot. */
-static bool mv_kempe(struct sstate *st, uint32_t m)
+ * no participant ends up with two meetings in one slot. Each side of the
+ * chain just has its slots s and t swapped, so the move is judged before
+ * anything moves, and most rejected moves cost no update at all. */
+static bool mv_kempe(struct sstate *st, uint32_t m, int fairness, double temp)
 {
     int32_t s = st->slot[m], t = pick_target(st, m);
     if (t < 0 || t == s)
@@ -212,19 +261,50 @@ static bool mv_kempe(struct sstate *st, uint32_t m)
     if (st->used[t] - in_t + in_s > st->ntables ||
         st->used[s] - in_s + in_t > st->ntables)
         return false;
+
+    uint32_t ps[2 * KEMPE_MAX], to[2 * KEMPE_MAX], nps = 0;
+    int64_t delta = 0;
+    if (++st->stamp == 0) {
+        memset(st->mark, 0, st->np * sizeof *st->mark);
+        st->stamp = 1;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        const struct sched_meeting *xt = &st->pb->meetings[chain[k]];
+        uint32_t side[2] = {xt->a, xt->b};
+        for (int j = 0; j < 2; j++) {
+            uint32_t p = side[j];
+            if (st->mark[p] == st->stamp)
+                continue;
+            st->mark[p] = st->stamp;
+            int d = swap_cost(st, p, (uint32_t)s, (uint32_t)t);
+            if (d == 0)
+                continue;
+            ps[nps] = p;
+            to[nps++] = (uint32_t)((int)st->brk[p] + d);
+            delta += d;
+        }
+    }
+    if (nps > 0) {
+        uint32_t sp = st_spread_if(st, ps, to, nps);
+        uint32_t ex = sp > (uint32_t)fairness ? sp - (uint32_t)fairness : 0;
+        delta += FAIR_WEIGHT * ((int64_t)ex - (int64_t)excess(st, fairness));
+    }
+    if (!accept(st, delta, temp))
+        return false;
+
     int32_t from[KEMPE_MAX];
     for (uint32_t k = 0; k < n; k++) {
         from[k] = st->slot[chain[k]];
         st_unplace(st, chain[k]);
     }
     for (uint32_t k = 0; k < n; k++) {
-        uint32_t to = (uint32_t)(from[k] == s ? t : s);
-        int32_t i = st_interp_for(st, chain[k], to);
+        uint32_t dest = (uint32_t)(from[k] == s ? t : s);
+        int32_t i = st_interp_for(st, chain[k], dest);
         if (i == NO_INTERP)
-            i = st_interp_make_room(st, chain[k], to);
+            i = st_interp_make_room(st, chain[k], dest);
         if (i == NO_INTERP)
             return false;
-        st_place(st, chain[k], to, i);
+        st_place(st, chain[k], dest, i);
     }
     return true;
 }
@@ -281,12 +361,8 @@ static uint32_t pick_booked(struct sstate *st)
     return m;
 }
 
-static double uniform(struct sstate *st)
-{
-    return (double)(st_rand(st) >> 11) * 0x1p-53;
-}
-
-/* One move tried; false when it was undone. */
+/* One move tried; false when it was undone. A Kempe chain is judged
+ * before it moves; other moves are made, then judged. */
 static bool try_move(struct sstate *st, int fairness, double temp)
 {
     size_t mark = st->nlog;
@@ -294,17 +370,16 @@ static bool try_move(struct sstate *st, int fairness, double temp)
     int64_t before = cost(st, fairness);
     uint32_t waiting = st->npool - st->nbooked_pool;
     uint32_t r = st_below(st, 100);
-    bool done;
+    bool done, judged = false;
     if (waiting && (r < 25 || st->nbooked_pool == 0)) {
         done = mv_book(st, st->pool[st->nbooked_pool + st_below(st, waiting)]);
     } else {
         uint32_t m = pick_booked(st);
-        done = r % 10 < 7 ? mv_kempe(st, m) : mv_shift(st, m);
+        judged = r % 10 < 7;
+        done = judged ? mv_kempe(st, m, fairness, temp) : mv_shift(st, m);
     }
-    if (done && st->booked == booked) {
-        int64_t delta = cost(st, fairness) - before;
-        done = delta <= 0 || uniform(st) < exp(-(double)delta / temp);
-    }
+    if (done && !judged && st->booked == booked)
+        done = accept(st, cost(st, fairness) - before, temp);
     if (!done || st->booked < booked) {
         st_undo_to(st, mark);
         return false;

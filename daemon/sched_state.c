@@ -89,6 +89,24 @@ uint32_t st_spread(const struct sstate *st)
     return st->nactive ? st->hist_hi - st->hist_lo : 0;
 }
 
+/* The spread if participants ps[0..n), each with a meeting, had to[k]
+ * breaks: the histogram is changed and changed back, which leaves it as
+ * it was (both ways keep its ends exact). */
+uint32_t st_spread_if(struct sstate *st, const uint32_t *ps, const uint32_t *to,
+                      uint32_t n)
+{
+    for (uint32_t k = 0; k < n; k++) {
+        hist_remove(st, st->brk[ps[k]]);
+        hist_add(st, to[k]);
+    }
+    uint32_t sp = st_spread(st);
+    for (uint32_t k = 0; k < n; k++) {
+        hist_remove(st, to[k]);
+        hist_add(st, st->brk[ps[k]]);
+    }
+    return sp;
+}
+
 /* Toggles p's meeting in slot s and keeps its breaks, the total and the
  * histogram current. A slot joining two neighbours merges two blocks, one
  * with neither starts a block; leaving undoes that. */

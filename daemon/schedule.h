@@ -115,10 +115,15 @@ void sched_params_default(struct sched_params *params);
  * meetings needing no interpreter plus what interpreters can hold.
  *
  * breaks_lower_bound is valid for any schedule that gives each participant
- * as many meetings as this one does: a participant's meetings lie in the
- * runs of consecutive slots some meeting of its could use, so it needs at
- * least as many blocks as runs must be used to hold them (the runs of its
- * fixed meetings, then the longest) and has blocks - 1 breaks.
+ * as many meetings as this one does: each participant needs at least the
+ * fewest blocks of consecutive slots in which that many of its meetings
+ * can each have a slot of its own where it may go (beside the fixed
+ * meetings, which stay), and has blocks - 1 breaks. When every meeting is
+ * booked, one more when no schedule gives every participant its fewest
+ * blocks (refuted by narrowing each meeting to the slots where both sides
+ * can be busy in such a layout, then by the participants that must be
+ * busy in a slot: more than twice the tables, or an odd number while all
+ * others must be idle).
  *
  * SCHED_STOP_PROVEN means: scheduled == upper_bound, spread within
  * fairness, and breaks == 0 or every meeting is booked with breaks ==

@@ -301,6 +301,10 @@ struct brute {
     bool *busy, *iocc; /* [p or i][s] */
     uint32_t booked, best_booked, best_excess;
     uint64_t best_breaks;
+    /* With want: also the fewest breaks of the schedules giving each
+     * participant p exactly want[p] meetings (UINT64_MAX: none). */
+    const uint32_t *want;
+    uint64_t want_breaks;
 };
 
 static void brute_leaf(struct brute *b)
@@ -328,6 +332,11 @@ static void brute_leaf(struct brute *b)
         lo = brk < lo ? brk : lo;
         hi = brk > hi ? brk : hi;
     }
+    bool as_wanted = b->want != NULL;
+    for (uint32_t p = 0; as_wanted && p < pb->nparticipants; p++)
+        as_wanted = (uint32_t)b->count[p] == b->want[p];
+    if (as_wanted && total < b->want_breaks)
+        b->want_breaks = total;
     uint32_t spread = hi >= lo ? hi - lo : 0;
     uint32_t ex = spread > (uint32_t)b->fairness ? spread - b->fairness : 0;
     bool better = b->booked != b->best_booked ? b->booked > b->best_booked
@@ -392,10 +401,13 @@ static void brute_walk(struct brute *b, uint32_t m)
     }
 }
 
-static struct brute brute_force(const struct sched_problem *pb, int fairness)
+static struct brute brute_force_for(const struct sched_problem *pb,
+                                    int fairness, const uint32_t *want)
 {
     uint32_t S = pb->nslots;
     struct brute b = {.pb = pb, .fairness = fairness};
+    b.want = want;
+    b.want_breaks = UINT64_MAX;
     b.used = calloc(S, sizeof(int));
     b.count = calloc(pb->nparticipants, sizeof(int));
     b.movable = calloc(pb->nparticipants, sizeof(int));
@@ -409,6 +421,11 @@ static struct brute brute_force(const struct sched_problem *pb, int fairness)
     free(b.busy);
     free(b.iocc);
     return b;
+}
+
+static struct brute brute_force(const struct sched_problem *pb, int fairness)
+{
+    return brute_force_for(pb, fairness, NULL);
 }
 
 static void tiny_shape(struct shape *sh)
@@ -442,6 +459,59 @@ static void test_tiny_instances_match_brute_force(void **state)
         assert_true(res.upper_bound >= b.best_booked);
         tinst_free(&t);
     }
+}
+
+/* The lower bound on breaks holds for every schedule giving each
+ * participant as many meetings as the one returned: checked by brute
+ * force on tiny crowded instances, where participants fill most slots so
+ * that the bound's reasoning (each alone, then together: who must be
+ * busy where, pairing up in a slot, tables) has something to prove. */
+static void test_breaks_lower_bound_is_valid(void **state)
+{
+    int strong = 0, positive = 0;
+    for (uint64_t seed = 20000; seed < 20400; seed++) {
+        rnd_state = seed;
+        uint32_t np = 3 + below(4), ns = 2 + below(4);
+        struct shape sh = {np,
+                           np + below(np * ns / 2 + 1),
+                           ns,
+                           1 + below(3),
+                           below(2),
+                           75 + (int)below(26),
+                           25,
+                           30,
+                           10,
+                           (int)below(40),
+                           (int)below(60)};
+        if (sh.m > 9)
+            sh.m = 9;
+        struct tinst t;
+        make_random(&t, &sh);
+        struct sched_place pl[9];
+        struct sched_result res = solve_checked(&t, 100, 20, pl);
+        uint32_t want[6] = {0};
+        for (uint32_t m = 0; m < sh.m; m++)
+            if (pl[m].slot != SCHED_NONE) {
+                want[t.meet[m].a]++;
+                want[t.meet[m].b]++;
+            }
+        struct brute b = brute_force_for(&t.pb, 100, want);
+        if (b.want_breaks == UINT64_MAX ||
+            res.breaks_lower_bound > b.want_breaks)
+            fail_msg("seed %llu: bound %llu, fewest breaks %llu",
+                     (unsigned long long)seed,
+                     (unsigned long long)res.breaks_lower_bound,
+                     (unsigned long long)b.want_breaks);
+        positive += res.breaks_lower_bound > 0;
+        strong += res.breaks_lower_bound > 0 &&
+                  res.breaks_lower_bound == b.want_breaks &&
+                  res.scheduled == sh.m;
+        tinst_free(&t);
+    }
+    /* The bound must not be valid by being nothing. */
+    if (positive < 50 || strong < 6)
+        fail_msg("bound > 0 on %d instances, tight with all booked on %d",
+                 positive, strong);
 }
 
 /* Instances where keeping the spread within fairness costs breaks: the
@@ -742,6 +812,7 @@ int main(void)
         cmocka_unit_test(test_random_instances_are_feasible_and_maximal),
         cmocka_unit_test(test_many_slots_span_words),
         cmocka_unit_test(test_tiny_instances_match_brute_force),
+        cmocka_unit_test(test_breaks_lower_bound_is_valid),
         cmocka_unit_test(test_fairness_is_kept_when_it_costs_breaks),
         cmocka_unit_test(test_moved_is_counted),
         cmocka_unit_test(test_fixed_meetings_stay_put),

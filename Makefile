@@ -55,10 +55,13 @@ $(BUILD)/gen/tznames.c: tools/gen_tznames.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) tools/gen_tznames.py /usr/share/zoneinfo/tzdata.zi > $@.tmp && mv $@.tmp $@
 
-# One library: the core functions, then the meetings that hook into them.
-$(BUILD)/gen/functions_lua.c: daemon/functions.lua daemon/meetings.lua tools/embed.sh
+# One library: the core functions, then the meetings that hook into them
+# (later files use the helpers of earlier ones).
+LUA_SRC := daemon/functions.lua daemon/meetings.lua daemon/meetings_read.lua \
+	daemon/meetings_onsite.lua daemon/meetings_sched.lua
+$(BUILD)/gen/functions_lua.c: $(LUA_SRC) tools/embed.sh
 	@mkdir -p $(dir $@)
-	cat daemon/functions.lua daemon/meetings.lua > $(BUILD)/gen/expomatch.lua
+	cat $(LUA_SRC) > $(BUILD)/gen/expomatch.lua
 	sh tools/embed.sh em_functions_lua $(BUILD)/gen/expomatch.lua > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c

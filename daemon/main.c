@@ -63,6 +63,17 @@ static void on_rebuilt(void *priv, bool ok)
     srv.ready = true;
 }
 
+/* The background link: change-stream look-ups, events loaded as they
+ * appear, request expiry. A link of its own, so that a burst of them never
+ * queues in front of clients' requests. */
+static struct store *sync_store;
+
+static void on_sync_link(void *priv, bool up)
+{
+    if (!up)
+        log_warn("lost the background link to Redis; reconnecting");
+}
+
 static void on_link(void *priv, bool up)
 {
     if (up) {
@@ -100,7 +111,7 @@ static void on_match_tick(evutil_socket_t fd, short what, void *arg)
 {
     match_expire(now_ms());
     if (srv.ready)
-        expiry_sweep(srv.store, srv.follow);
+        expiry_sweep(sync_store, srv.follow);
 }
 
 static bool http_healthy(void *priv)
@@ -258,7 +269,12 @@ int main(int argc, char **argv)
         log_error("redis: %s", err.msg);
         return 1;
     }
-    sync_init(srv.store);
+    sync_store = store_new(base, &sc, on_sync_link, NULL, &err);
+    if (sync_store == NULL) {
+        log_error("redis: %s", err.msg);
+        return 1;
+    }
+    sync_init(sync_store);
     srv.follow = follow_new(base, &sc, on_change, NULL, &err);
     if (srv.follow == NULL) {
         log_error("redis: %s", err.msg);
@@ -283,6 +299,7 @@ int main(int argc, char **argv)
      * follower, then the connections. */
     schedule_shutdown();
     store_free(srv.store);
+    store_free(sync_store);
     follow_free(srv.follow);
     server_free(&srv);
     subs_cleanup();

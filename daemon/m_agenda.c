@@ -84,28 +84,35 @@ static void on_agenda(void *priv, const redisReply *reply,
     wait_free(w);
 }
 
-/* args: event, id, badge */
-void h_agenda_get(struct req *r, const msgpack_object *map,
-                  const msgpack_object **args)
+/* Calls a read function of one participant ("FCALL fn 1 em:{E}: E id")
+ * with args event, id; cb answers. */
+static void read_participant(struct req *r, const msgpack_object **args,
+                             const char *fn, store_cb *cb)
 {
     char event[65], id[65];
     if (arg_ids(r, "event id", args[0], event, args[1], id) < 0)
         return;
     char kp[KEY_MAX];
     struct cmd c;
-    cmd_event_fcall(&c, "em_agenda", event, kp);
+    cmd_event_fcall(&c, fn, event, kp);
     cmd_adds(&c, event);
     cmd_adds(&c, id);
-    cmd_send(&c, srv_global->store, on_agenda, wait_new(r, event, id));
+    cmd_send(&c, srv_global->store, cb, wait_new(r, event, id));
 }
 
-/* A field of a flat meeting as a C string in out ("" when absent). */
-static const char *field_str(const redisReply *m, const char *name, char *out,
-                             size_t cap)
+/* args: event, id, badge */
+void h_agenda_get(struct req *r, const msgpack_object *map,
+                  const msgpack_object **args)
+{
+    read_participant(r, args, "em_agenda", on_agenda);
+}
+
+/* A field of a flat meeting as a C string (hiredis ends every string
+ * reply with a NUL), or NULL when absent. */
+static const char *field_str(const redisReply *m, const char *name)
 {
     const redisReply *v = meeting_field(m, name);
-    snprintf(out, cap, "%.*s", v ? (int)v->len : 0, v ? v->str : "");
-    return out;
+    return v ? v->str : NULL;
 }
 
 static int64_t field_time(const redisReply *m, const char *name)
@@ -115,7 +122,7 @@ static int64_t field_time(const redisReply *m, const char *name)
 }
 
 /* {event name, time zone, agenda meetings...}: the scheduled ones become
- * the calendar. */
+ * the calendar. The strings it is given stay in the reply. */
 static void on_agenda_ics(void *priv, const redisReply *reply,
                           const struct err *err)
 {
@@ -133,53 +140,32 @@ static void on_agenda_ics(void *priv, const redisReply *reply,
     }
     size_t n = reply->elements - 2, k = 0;
     struct ics_meeting *ms = xcalloc(n + 1, sizeof *ms);
-    /* Strings of each meeting, NUL-terminated copies. */
-    struct ics_text {
-        char id[65], partner[65], company[1024], table[65], interp[65];
-        char note[4096];
-    } *tx = xcalloc(n + 1, sizeof *tx);
     for (size_t i = 0; i < n; i++) {
         const redisReply *m = reply->element[2 + i];
-        const redisReply *status = meeting_field(m, "status");
+        const char *status = field_str(m, "status");
         int64_t start = field_time(m, "start"), end = field_time(m, "end");
-        if (!status || strcmp(status->str, "scheduled") != 0 || start < 0 ||
+        int64_t updated = field_time(m, "updated");
+        if (!status || strcmp(status, "scheduled") != 0 || start < 0 ||
             end <= start)
             continue;
-        struct ics_text *t = &tx[k];
-        snprintf(t->id, sizeof t->id, "%.*s", (int)m->element[0]->len,
-                 m->element[0]->str);
-        ms[k] = (struct ics_meeting){
-            .meeting_id = t->id,
+        const char *partner = field_str(m, "partner"),
+                   *company = field_str(m, "partner_company");
+        ms[k++] = (struct ics_meeting){
+            .meeting_id = m->element[0]->str,
             .start = start,
             .end = end,
-            .partner_id =
-                field_str(m, "partner", t->partner, sizeof t->partner),
-            .partner_company =
-                field_str(m, "partner_company", t->company, sizeof t->company),
-            .table = field_str(m, "table", t->table, sizeof t->table),
-            .interpreter =
-                meeting_field(m, "interpreter")
-                    ? field_str(m, "interpreter", t->interp, sizeof t->interp)
-                    : NULL,
-            .note = meeting_field(m, "note")
-                        ? field_str(m, "note", t->note, sizeof t->note)
-                        : NULL,
-            .updated =
-                field_time(m, "updated") > 0 ? field_time(m, "updated") : 0,
+            .partner_id = partner ? partner : "",
+            .partner_company = company ? company : "",
+            .table = field_str(m, "table"),
+            .interpreter = field_str(m, "interpreter"),
+            .note = field_str(m, "note"),
+            .updated = updated > 0 ? updated : 0,
         };
-        if (!ms[k].table[0])
-            ms[k].table = NULL;
-        k++;
     }
-    char name[1024], tz[80];
-    snprintf(name, sizeof name, "%.*s", (int)reply->element[0]->len,
-             reply->element[0]->str);
-    snprintf(tz, sizeof tz, "%.*s", (int)reply->element[1]->len,
-             reply->element[1]->str);
     struct buf out = {0};
     struct err e;
-    if (ics_render(&out, w->event, name, tz, w->id, ms, k, now_unix(), &e) <
-        0) {
+    if (ics_render(&out, w->event, reply->element[0]->str,
+                   reply->element[1]->str, w->id, ms, k, now_unix(), &e) < 0) {
         rpc_reply_err(w->r, &e);
     } else {
         msgpack_packer *pk = rpc_reply_begin(w->r);
@@ -188,7 +174,6 @@ static void on_agenda_ics(void *priv, const redisReply *reply,
     }
     buf_free(&out);
     free(ms);
-    free(tx);
     wait_free(w);
 }
 
@@ -196,15 +181,7 @@ static void on_agenda_ics(void *priv, const redisReply *reply,
 void h_agenda_ics(struct req *r, const msgpack_object *map,
                   const msgpack_object **args)
 {
-    char event[65], id[65];
-    if (arg_ids(r, "event id", args[0], event, args[1], id) < 0)
-        return;
-    char kp[KEY_MAX];
-    struct cmd c;
-    cmd_event_fcall(&c, "em_agenda_ics", event, kp);
-    cmd_adds(&c, event);
-    cmd_adds(&c, id);
-    cmd_send(&c, srv_global->store, on_agenda_ics, wait_new(r, event, id));
+    read_participant(r, args, "em_agenda_ics", on_agenda_ics);
 }
 
 static const struct candidate *find_candidate(const struct agenda_wait *w,
@@ -291,10 +268,8 @@ static void on_checkin(void *priv, const redisReply *reply,
         cd->company = xstrdup(top[i].company);
         cd->score = top[i].score;
     }
-    char tz[80], now[20];
-    const redisReply *z = reply->element[1];
-    snprintf(tz, sizeof tz, "%.*s", (int)z->len, z->str);
-    local_time_iso(tz, now_unix(), now);
+    char now[20];
+    local_time_iso(reply->element[1]->str, now_unix(), now);
     char kp[KEY_MAX];
     struct cmd c;
     cmd_event_fcall(&c, "em_meet_now", w->event, kp);

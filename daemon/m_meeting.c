@@ -18,10 +18,6 @@
 #define LIST_COUNT_DEFAULT 100
 #define LIST_COUNT_MAX 1000
 
-static const char *const statuses[] = {"requested", "accepted",  "scheduled",
-                                       "declined",  "cancelled", "expired",
-                                       "noshow"};
-
 struct meeting_wait {
     struct req *r;
     char event[65];
@@ -363,10 +359,11 @@ void h_meeting_list(struct req *r, const msgpack_object *map,
     const char *status = "";
     if (args[1]) {
         const msgpack_object *o = args[1];
-        for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
-            if (o->via.str.size == strlen(statuses[i]) &&
-                memcmp(o->via.str.ptr, statuses[i], o->via.str.size) == 0)
-                status = statuses[i];
+        for (size_t i = 0; i < MEETING_NSTATUS; i++)
+            if (o->via.str.size == strlen(meeting_statuses[i]) &&
+                memcmp(o->via.str.ptr, meeting_statuses[i], o->via.str.size) ==
+                    0)
+                status = meeting_statuses[i];
         if (!status[0]) {
             rpc_reply_error(r, ERR_BAD_REQUEST,
                             "status: one of requested, accepted, scheduled, "

@@ -106,16 +106,24 @@ static redisContext *connect_store(struct job *j)
     return rc;
 }
 
-/* Index of a string among n names, or -1 (n is small: slots, tables,
- * interpreters of one event; participants go through a sorted index). */
-static int find_name(const redisReply *names, const char *s, size_t len)
+/* Index of a string among the names at every `stride`-th element of
+ * names (interpreters come as id, languages pairs), or -1. The lists are
+ * short: slots, tables, interpreters of one event; participants go
+ * through a sorted index. */
+static int find_name_every(const redisReply *names, size_t stride,
+                           const char *s, size_t len)
 {
-    for (size_t i = 0; i < names->elements; i++) {
+    for (size_t i = 0; i < names->elements; i += stride) {
         const redisReply *e = names->element[i];
         if (e->len == len && memcmp(e->str, s, len) == 0)
-            return (int)i;
+            return (int)(i / stride);
     }
     return -1;
+}
+
+static int find_name(const redisReply *names, const char *s, size_t len)
+{
+    return find_name_every(names, 1, s, len);
 }
 
 struct part_key {
@@ -286,11 +294,8 @@ static void solve_snapshot(struct job *j, redisContext *rc,
             m->slot = find_name(slots, f[6]->str, f[6]->len);
             m->table = find_name(tables, f[7]->str, f[7]->len);
             if (f[8]->len)
-                for (uint32_t k = 0; k < ninterp; k++)
-                    if (interps->element[2 * k]->len == f[8]->len &&
-                        memcmp(interps->element[2 * k]->str, f[8]->str,
-                               f[8]->len) == 0)
-                        m->interpreter = (int)k;
+                m->interpreter =
+                    find_name_every(interps, 2, f[8]->str, f[8]->len);
             m->was_scheduled = m->slot >= 0 && m->table >= 0;
             if (!m->was_scheduled)
                 m->slot = m->table = m->interpreter = SCHED_NONE;

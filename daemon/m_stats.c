@@ -4,12 +4,8 @@
 #include "cmd.h"
 #include "handlers.h"
 #include "keys.h"
+#include "meeting_pack.h"
 #include "server.h"
-
-static const char *const statuses[] = {"requested", "accepted",  "scheduled",
-                                       "declined",  "cancelled", "expired",
-                                       "noshow"};
-#define NSTATUS (sizeof statuses / sizeof statuses[0])
 
 static void on_stats(void *priv, const redisReply *reply, const struct err *err)
 {
@@ -18,7 +14,7 @@ static void on_stats(void *priv, const redisReply *reply, const struct err *err)
         rpc_reply_err(r, err);
         return;
     }
-    long long v[4 + NSTATUS + 2];
+    long long v[4 + MEETING_NSTATUS + 2];
     size_t n = sizeof v / sizeof v[0];
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != n) {
         rpc_reply_error(r, ERR_INTERNAL, "unexpected stats reply");
@@ -44,12 +40,12 @@ static void on_stats(void *priv, const redisReply *reply, const struct err *err)
     mp_pack_cstr(pk, "checked_in");
     msgpack_pack_long_long(pk, v[3]);
     mp_pack_cstr(pk, "meetings");
-    msgpack_pack_map(pk, NSTATUS);
-    for (size_t i = 0; i < NSTATUS; i++) {
-        mp_pack_cstr(pk, statuses[i]);
+    msgpack_pack_map(pk, MEETING_NSTATUS);
+    for (size_t i = 0; i < MEETING_NSTATUS; i++) {
+        mp_pack_cstr(pk, meeting_statuses[i]);
         msgpack_pack_long_long(pk, v[4 + i]);
     }
-    long long places = v[4 + NSTATUS] * v[4 + NSTATUS + 1];
+    long long places = v[4 + MEETING_NSTATUS] * v[4 + MEETING_NSTATUS + 1];
     mp_pack_cstr(pk, "table_utilization");
     msgpack_pack_double(pk, places > 0 ? (double)v[6] / (double)places : 0.0);
     rpc_reply_end(r);

@@ -7,6 +7,10 @@
 
 #include "rpc.h"
 
+const char *const meeting_statuses[MEETING_NSTATUS] = {
+    "requested", "accepted", "scheduled", "declined",
+    "cancelled", "expired",  "noshow"};
+
 bool meeting_reply_ok(const redisReply *r)
 {
     if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 1)

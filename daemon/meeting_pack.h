@@ -9,6 +9,11 @@
 #include <hiredis/hiredis.h>
 #include <msgpack.h>
 
+/* A meeting's statuses, in the contract's order (stats.get lists them so;
+ * meetings.lua's STATUSES has the same). */
+#define MEETING_NSTATUS 7
+extern const char *const meeting_statuses[MEETING_NSTATUS];
+
 /* Whether r is a flat meeting (an array of strings, odd length, ≥ 1). */
 bool meeting_reply_ok(const redisReply *r);
 

@@ -9,8 +9,8 @@
 -- the hash tag, so a cluster routes the call to the event's slot). The keys
 -- below hang off it:
 --   mseq                 counter of meeting numbers (ids "m<n>")
---   m:<mid>              hash: from, to, status, seq, v, created, updated,
---                        note?, slots? (space separated), exp?, slot?,
+--   m:<mid>              hash: from, to, status, v, created, updated,
+--                        note?, slots? (space separated), slot?,
 --                        start?, end?, table?, interpreter?, fb:<pid>?
 --   mall, ms:<status>    sorted sets of meeting ids by seq
 --   pm:<pid>             set: every meeting of a participant
@@ -105,6 +105,11 @@ local function flat(c, mid, extra)
   return out
 end
 
+-- A meeting's number: ids are "m<n>", given in order of creation.
+local function seq_of(mid)
+  return tonumber(string.sub(mid, 2)) or 0
+end
+
 local function pair_key(a, b)
   if a < b then return a .. ' ' .. b end
   return b .. ' ' .. a
@@ -157,7 +162,7 @@ end
 local function set_status(c, mid, m, new)
   local P, old = c.P, m.status
   if old then redis.call('ZREM', P .. 'ms:' .. old, mid) end
-  redis.call('ZADD', P .. 'ms:' .. new, m.seq, mid)
+  redis.call('ZADD', P .. 'ms:' .. new, seq_of(mid), mid)
   if old == 'requested' then
     redis.call('SREM', P .. 'out:' .. m.from, mid)
     redis.call('SREM', P .. 'in:' .. m.to, mid)
@@ -410,9 +415,9 @@ local function meeting_request(keys, args)
   end
   local seq = redis.call('INCR', P .. 'mseq')
   local mid = 'm' .. seq
-  local m = {from = from, to = to, seq = seq}
+  local m = {from = from, to = to}
   local k = P .. 'm:' .. mid
-  redis.call('HSET', k, 'from', from, 'to', to, 'seq', seq, 'v', 0,
+  redis.call('HSET', k, 'from', from, 'to', to, 'v', 0,
              'created', c.iso, 'updated', c.iso)
   if note ~= '' then redis.call('HSET', k, 'note', note) end
   if #list > 0 then
@@ -420,8 +425,8 @@ local function meeting_request(keys, args)
     redis.call('HSET', k, 'slots', m.slots)
   end
   if not create and ev.request_ttl_hours then
+    -- (Only the expiry index holds it: a request never comes back.)
     m.exp = c.now + ev.request_ttl_hours * 3600
-    redis.call('HSET', k, 'exp', m.exp)
   end
   redis.call('ZADD', P .. 'mall', seq, mid)
   redis.call('SADD', P .. 'pm:' .. from, mid)

@@ -9,7 +9,7 @@ local function agenda_of(c, id)
     if m and (m.status == 'accepted' or m.status == 'scheduled') then
       local pos = m.slot and ev and ev.slot_pos[m.slot] or 1e9
       rows[#rows + 1] = {mid = mid, m = m, pos = pos,
-                         seq = tonumber(m.seq)}
+                         seq = seq_of(mid)}
     end
   end
   table.sort(rows, function(a, b)

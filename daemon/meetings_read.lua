@@ -36,7 +36,7 @@ end
 local function by_seq(c, ids)
   local ms = {}
   for _, mid in ipairs(ids) do
-    ms[#ms + 1] = {mid = mid, seq = tonumber(string.sub(mid, 2)) or 0}
+    ms[#ms + 1] = {mid = mid, seq = seq_of(mid)}
   end
   table.sort(ms, function(a, b) return a.seq < b.seq end)
   return ms

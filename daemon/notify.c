@@ -59,19 +59,37 @@ void notify_match_new(void *priv, const char *event, const char *id,
     msgpack_sbuffer_destroy(&sb);
 }
 
+/* The topics a meeting.update goes to; tf and tt hold the two. */
+static void meeting_topics(const char *from, const char *to, char tf[80],
+                           char tt[80], const char *topics[3])
+{
+    snprintf(tf, 80, "participant:%s", from);
+    snprintf(tt, 80, "participant:%s", to);
+    topics[0] = "event";
+    topics[1] = tf;
+    topics[2] = tt;
+}
+
+bool notify_meeting_heard(const char *event, const char *from, const char *to)
+{
+    char tf[80], tt[80];
+    const char *topics[3];
+    meeting_topics(from, to, tf, tt, topics);
+    for (int i = 0; i < 3; i++)
+        if (subs_has(event, topics[i]))
+            return true;
+    return false;
+}
+
 void notify_meeting_update(const char *event, const redisReply *meeting)
 {
     const redisReply *from = meeting_field(meeting, "from"),
                      *to = meeting_field(meeting, "to");
-    char tf[80] = "", tt[80] = "";
-    if (from)
-        snprintf(tf, sizeof tf, "participant:%.*s", (int)from->len, from->str);
-    if (to)
-        snprintf(tt, sizeof tt, "participant:%.*s", (int)to->len, to->str);
-    const char *topics[] = {"event", tf[0] ? tf : NULL, tt[0] ? tt : NULL};
-    if (!subs_has(event, "event") && !(tf[0] && subs_has(event, tf)) &&
-        !(tt[0] && subs_has(event, tt)))
+    if (from == NULL || to == NULL)
         return;
+    char tf[80], tt[80];
+    const char *topics[3];
+    meeting_topics(from->str, to->str, tf, tt, topics);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
@@ -91,8 +109,6 @@ void notify_checkin(const char *event, const char *id)
     char topic[80];
     snprintf(topic, sizeof topic, "participant:%s", id);
     const char *topics[] = {"event", topic};
-    if (!subs_has(event, "event") && !subs_has(event, topic))
-        return;
     msgpack_sbuffer sb;
     msgpack_packer pk;
     begin(&sb, &pk, event, id, 2);

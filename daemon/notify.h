@@ -20,6 +20,10 @@ void notify_participant_update(const char *event, const char *id,
 void notify_match_new(void *priv, const char *event, const char *id,
                       const struct match_entry *e);
 
+/* Whether anyone here listens to a meeting between from and to (so that
+ * reading it is worth it). */
+bool notify_meeting_heard(const char *event, const char *from, const char *to);
+
 /* meeting.update to subscribers of both sides and of the event topic: the
  * whole meeting, as flat from Redis (meeting_pack.h). */
 void notify_meeting_update(const char *event, const redisReply *meeting);

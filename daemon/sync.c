@@ -9,7 +9,6 @@
 #include "match.h"
 #include "meeting_pack.h"
 #include "notify.h"
-#include "subs.h"
 #include "state.h"
 #include "xmalloc.h"
 
@@ -108,17 +107,14 @@ static void on_meeting(void *priv, const redisReply *reply,
 static void meeting_changed(const char *event, const char *id, long long v,
                             const char *extra)
 {
-    char from[65], to[65], tf[80], tt[80];
+    char from[65], to[65];
     unsigned pf, bf, pt, bt;
     if (extra == NULL || sscanf(extra, "%64s %u %u %64s %u %u", from, &pf, &bf,
                                 to, &pt, &bt) != 6)
         return;
     match_set_load(event, from, pf, bf);
     match_set_load(event, to, pt, bt);
-    snprintf(tf, sizeof tf, "participant:%s", from);
-    snprintf(tt, sizeof tt, "participant:%s", to);
-    if (!subs_has(event, "event") && !subs_has(event, tf) &&
-        !subs_has(event, tt))
+    if (!notify_meeting_heard(event, from, to))
         return;
     struct meeting_fetch *f = xcalloc(1, sizeof *f);
     snprintf(f->event, sizeof f->event, "%s", event);

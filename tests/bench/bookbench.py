@@ -26,13 +26,13 @@ import argparse
 import os
 import random
 import socket
-import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from matchbench import Daemon, free_port  # noqa: E402
+from matchbench import Daemon, start_redis  # noqa: E402
 
 
 def pipelined(conns, calls, depth=64):
@@ -114,11 +114,7 @@ def main():
         pairs.add((a, b))
 
     tmp = tempfile.mkdtemp(prefix="expomatch-bookbench.")
-    redis_port = free_port()
-    redis = subprocess.Popen(
-        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no", "--dir", tmp],
-        stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    redis, redis_port = start_redis(tmp)
     d = Daemon(tmp, redis_port)
     try:
         time.sleep(0.3)
@@ -162,7 +158,6 @@ def main():
                                 {"event": ev, "budget_ms": args.budget_ms})
             out["secs"] = time.monotonic() - t
             c.close()
-        import threading
         pinger = d.conn()
         th = threading.Thread(target=optimize)
         th.start()

@@ -95,6 +95,17 @@ class Conn:
         self.sock.close()
 
 
+def start_redis(tmp):
+    """A private redis-server without persistence on a free loopback port:
+    (process, port)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+         "--save", "", "--appendonly", "no", "--dir", tmp],
+        stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    return proc, port
+
+
 def http_get(port, path):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -195,11 +206,7 @@ def main():
     ids = [p["id"] for p in profiles]
 
     tmp = tempfile.mkdtemp(prefix="expomatch-matchbench.")
-    redis_port = free_port()
-    redis = subprocess.Popen(
-        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no", "--dir", tmp],
-        stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    redis, redis_port = start_redis(tmp)
     d = Daemon(tmp, redis_port)
     try:
         time.sleep(0.3)

@@ -26,22 +26,42 @@ CPPFLAGS += -DEM_VERSION='"$(VERSION)"'
 
 # Generated sources: ISO code tables from iso-codes, the Redis function
 # library embedded as a string.
-GEN := $(BUILD)/gen/isocodes.c $(BUILD)/gen/tznames.c $(BUILD)/gen/functions_lua.c
+GEN := $(BUILD)/gen/isocodes.c $(BUILD)/gen/tznames.c $(BUILD)/gen/functions_lua.c \
+	$(BUILD)/gen/dashboard_files.c
 GEN_OBJ := $(GEN:$(BUILD)/gen/%.c=$(BUILD)/gen/%.o)
 
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(GEN_OBJ)
 PROTO_SRC := $(wildcard proto/*.c)
 PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/%.o)
-CLIENT_COMMON_SRC := $(filter-out clients/cli.c clients/loadgen.c,$(wildcard clients/*.c))
+# Each client is the files named after it (clients/kiosk*.c make
+# expomatch-kiosk), on top of the client library in proto/.
+CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard clients/cli*.c))
+KIOSK_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard clients/kiosk*.c))
+LOADGEN_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard clients/loadgen*.c))
+CLIENT_CFLAGS := $(shell pkg-config --cflags libedit ncursesw 2>/dev/null)
+$(CLI_OBJ) $(KIOSK_OBJ): CFLAGS += $(CLIENT_CFLAGS)
+
+# The kiosk's message catalogs: clients/po/LANG.po, compiled by msgfmt.
+KIOSK_PO := $(wildcard clients/po/*.po)
+KIOSK_MO := $(KIOSK_PO:clients/po/%.po=$(BUILD)/locale/%/LC_MESSAGES/expomatch-kiosk.mo)
+
+# The organizer dashboard's files, built into the daemon.
+DASHBOARD_FILES := $(sort $(wildcard daemon/dashboard/*))
 
 BINS := $(BIN)/expomatchd $(BIN)/expomatch-cli $(BIN)/expomatch-bench \
 	$(BIN)/expomatch-evalmatch $(BIN)/expomatch-schedbench
+ifneq ($(KIOSK_OBJ),)
+BINS += $(BIN)/expomatch-kiosk
+endif
+ifneq ($(LOADGEN_OBJ),)
+BINS += $(BIN)/expomatch-loadgen
+endif
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps run test unit integration ci asan valgrind install clean bench bench-match bench-sched fmt
-all: $(BINS)
+all: $(BINS) $(KIOSK_MO)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -64,6 +84,14 @@ $(BUILD)/gen/functions_lua.c: $(LUA_SRC) tools/embed.sh
 	cat $(LUA_SRC) > $(BUILD)/gen/expomatch.lua
 	sh tools/embed.sh em_functions_lua $(BUILD)/gen/expomatch.lua > $@.tmp && mv $@.tmp $@
 
+$(BUILD)/gen/dashboard_files.c: $(DASHBOARD_FILES) tools/embed_files.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed_files.sh em_dashboard_files $(DASHBOARD_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/locale/%/LC_MESSAGES/expomatch-kiosk.mo: clients/po/%.po
+	@mkdir -p $(dir $@)
+	msgfmt --check -o $@ $<
+
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -77,7 +105,15 @@ $(BIN)/expomatchd: $(BUILD)/daemon/main.o $(DAEMON_OBJ) $(BUILD)/libproto.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/expomatch-cli: $(BUILD)/clients/cli.o $(BUILD)/daemon/xmalloc.o $(BUILD)/libproto.a
+$(BIN)/expomatch-cli: $(CLI_OBJ) $(BUILD)/daemon/xmalloc.o $(BUILD)/libproto.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libedit)
+
+$(BIN)/expomatch-kiosk: $(KIOSK_OBJ) $(BUILD)/daemon/xmalloc.o $(BUILD)/libproto.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs ncursesw)
+
+$(BIN)/expomatch-loadgen: $(LOADGEN_OBJ) $(BUILD)/daemon/xmalloc.o $(BUILD)/libproto.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

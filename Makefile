@@ -15,7 +15,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-CPPFLAGS += -D_GNU_SOURCE -DEM_PREFIX='"$(PREFIX)"' -Idaemon -Iproto -I$(BUILD)/gen
+CPPFLAGS += -D_GNU_SOURCE -DEM_PREFIX='"$(PREFIX)"' -Idaemon -Iproto -Iclients -I$(BUILD)/gen
 CFLAGS ?=
 CFLAGS += -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS) $(SAN)
 LDFLAGS += $(SAN)
@@ -36,7 +36,7 @@ PROTO_SRC := $(wildcard proto/*.c)
 PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/%.o)
 # Each client is the files named after it (clients/kiosk*.c make
 # expomatch-kiosk), on top of the client library in proto/.
-CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard clients/cli*.c))
+CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard clients/cli*.c clients/csv.c))
 KIOSK_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard clients/kiosk*.c))
 LOADGEN_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard clients/loadgen*.c))
 CLIENT_CFLAGS := $(shell pkg-config --cflags libedit ncursesw 2>/dev/null)
@@ -130,6 +130,9 @@ $(BIN)/expomatch-schedbench: $(BUILD)/tests/bench/schedbench.o $(BUILD)/tests/be
 		$(filter $(BUILD)/daemon/sched%.o,$(DAEMON_OBJ)) $(BUILD)/daemon/err.o $(BUILD)/daemon/xmalloc.o
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests of client code link the client files they test.
+$(BUILD)/tests/test_csv: $(BUILD)/clients/csv.o
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(DAEMON_OBJ) $(BUILD)/libproto.a
 	@mkdir -p $(dir $@)

@@ -482,6 +482,40 @@ static enum emc_status await_reply(struct emc *c, uint32_t msgid,
     }
 }
 
+int emc_wait_notification(struct emc *c, int timeout_ms)
+{
+    if (c->err != EMC_ERR_NONE)
+        return -1;
+    if (c->rlen == 0) {
+        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+        int n = poll(&pfd, 1, timeout_ms < 0 ? -1 : timeout_ms);
+        if (n == 0 || (n < 0 && errno == EINTR))
+            return 0;
+        if (n < 0) {
+            fail_errno(c, "waiting for a notification");
+            return -1;
+        }
+    }
+    msgpack_zone *zone;
+    msgpack_object o;
+    if (next_object(c, deadline_after(c->timeout_ms), &zone, &o) < 0)
+        return -1;
+    const msgpack_object *a = o.via.array.ptr;
+    uint32_t n = o.type == MSGPACK_OBJECT_ARRAY ? o.via.array.size : 0;
+    if (n != 3 || a[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        a[0].via.u64 != 2 || !is_text(&a[1])) {
+        msgpack_zone_free(zone);
+        set_err(c, EMC_ERR_PROTOCOL,
+                "a message outside a call that is not "
+                "a notification");
+        return -1;
+    }
+    if (c->notify != NULL)
+        c->notify(a[1].via.str.ptr, a[1].via.str.size, &a[2], c->notify_arg);
+    msgpack_zone_free(zone);
+    return 1;
+}
+
 /* Packs the envelope up to the params array into c->wbuf. */
 static void pack_head(struct emc *c, uint32_t msgid, const char *method,
                       int has_args)

@@ -115,6 +115,15 @@ enum emc_status emc_call_packed(struct emc *c, const char *method,
 enum emc_status emc_auth(struct emc *c, const char *token,
                          struct emc_result *result, struct emc_error *error);
 
+/* Waits up to timeout_ms (-1: without end) for one server message outside
+ * a call, which must be a notification, and hands it to the callback.
+ * Returns 1 when one was delivered; 0 when the time passed or a signal
+ * interrupted the wait (the connection stays usable); -1 when the
+ * connection failed (see emc_err(); EMC_ERR_EOF when the server closed it).
+ * Once a message has begun to arrive, the rest must come within the call
+ * timeout. */
+int emc_wait_notification(struct emc *c, int timeout_ms);
+
 /* Frees a result's zone; safe on a zeroed or already freed result. */
 void emc_result_free(struct emc_result *result);
 

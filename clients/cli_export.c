@@ -157,7 +157,8 @@ static int write_csv(const char *path, json_t *meetings, const json_t *people)
         return EXIT_IOERR;
     }
     if (path != NULL)
-        fprintf(stderr, "export: %zu meetings written to %s\n", n, path);
+        fprintf(stderr, "export: %zu meeting%s written to %s\n", n,
+                n == 1 ? "" : "s", path);
     return 0;
 }
 

@@ -138,6 +138,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(DAEMON_OBJ) $(BUILD)/libproto.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
 
+# The load generator's histogram test also links its statistics module.
+$(BUILD)/tests/test_loadgen_hist: $(BUILD)/clients/loadgen_stats.o
+
 deps:
 	@sh scripts/deps.sh
 

@@ -3,6 +3,7 @@
 #include "client.h"
 
 #include "mpscan.h"
+#include "reply.h"
 #include "xmalloc.h"
 
 #include <errno.h>
@@ -382,56 +383,6 @@ static int next_object(struct emc *c, int64_t deadline, msgpack_zone **zonep,
     return 0;
 }
 
-/* Copies a wire string for people: bounded, NUL-terminated, with control
- * characters replaced so a server cannot drive the user's terminal. */
-static void copy_text(char *dst, size_t cap, const char *src, size_t len)
-{
-    if (len >= cap)
-        len = cap - 1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)src[i];
-        dst[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-    }
-    dst[len] = '\0';
-}
-
-static int is_text(const msgpack_object *o)
-{
-    return o->type == MSGPACK_OBJECT_STR || o->type == MSGPACK_OBJECT_BIN;
-}
-
-/* Fills err from the error element of a response. */
-static void read_error(const msgpack_object *e, struct emc_error *err)
-{
-    if (err == NULL)
-        return;
-    snprintf(err->code, sizeof err->code, "error");
-    snprintf(err->message, sizeof err->message, "(no message)");
-    if (is_text(e)) {
-        copy_text(err->message, sizeof err->message, e->via.str.ptr,
-                  e->via.str.size);
-        return;
-    }
-    if (e->type != MSGPACK_OBJECT_MAP) {
-        snprintf(err->message, sizeof err->message,
-                 "error reply of msgpack type %d", (int)e->type);
-        return;
-    }
-    for (uint32_t i = 0; i < e->via.map.size; i++) {
-        const msgpack_object *k = &e->via.map.ptr[i].key;
-        const msgpack_object *v = &e->via.map.ptr[i].val;
-        if (k->type != MSGPACK_OBJECT_STR || !is_text(v))
-            continue;
-        if (k->via.str.size == 4 && memcmp(k->via.str.ptr, "code", 4) == 0)
-            copy_text(err->code, sizeof err->code, v->via.str.ptr,
-                      v->via.str.size);
-        else if (k->via.str.size == 7 &&
-                 memcmp(k->via.str.ptr, "message", 7) == 0)
-            copy_text(err->message, sizeof err->message, v->via.str.ptr,
-                      v->via.str.size);
-    }
-}
-
 /* Waits for the response to msgid, handing notifications to the callback on
  * the way. */
 static enum emc_status await_reply(struct emc *c, uint32_t msgid,
@@ -446,7 +397,7 @@ static enum emc_status await_reply(struct emc *c, uint32_t msgid,
         const msgpack_object *a = o.via.array.ptr;
         uint32_t n = o.type == MSGPACK_OBJECT_ARRAY ? o.via.array.size : 0;
         if (n == 3 && a[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-            a[0].via.u64 == 2 && is_text(&a[1])) {
+            a[0].via.u64 == 2 && emc_is_text(&a[1])) {
             if (c->notify != NULL)
                 c->notify(a[1].via.str.ptr, a[1].via.str.size, &a[2],
                           c->notify_arg);
@@ -472,7 +423,8 @@ static enum emc_status await_reply(struct emc *c, uint32_t msgid,
             return EMC_FAILED;
         }
         if (has_error) {
-            read_error(&a[2], error);
+            if (error != NULL)
+                emc_read_error(&a[2], error);
             msgpack_zone_free(zone);
             return EMC_REPLY_ERROR;
         }
@@ -503,7 +455,7 @@ int emc_wait_notification(struct emc *c, int timeout_ms)
     const msgpack_object *a = o.via.array.ptr;
     uint32_t n = o.type == MSGPACK_OBJECT_ARRAY ? o.via.array.size : 0;
     if (n != 3 || a[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-        a[0].via.u64 != 2 || !is_text(&a[1])) {
+        a[0].via.u64 != 2 || !emc_is_text(&a[1])) {
         msgpack_zone_free(zone);
         set_err(c, EMC_ERR_PROTOCOL,
                 "a message outside a call that is not "

@@ -1,8 +1,10 @@
 #!/bin/sh
-# .ci/checks.sh (make ci): the longer checks. For now: build with
-# AddressSanitizer and UBSan, run the unit tests built that way and the
-# integration tests against the sanitized daemon. Closes with one
-# "N passed, N failed" line (printed by tests/run.sh).
+# .ci/checks.sh (make ci): the longer checks. Builds with AddressSanitizer
+# and UBSan, runs the unit tests built that way and the integration tests
+# against the sanitized daemon (tests/run.sh), then the dashboard in a real
+# browser against that daemon (tests/browser/run.sh, which installs
+# chromium and its npm package itself). Closes with one "N passed,
+# N failed" line summing both runs.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +41,51 @@ EXPOMATCH_BIN=$root/bin-asan/expomatchd
 EXPOMATCH_START_TIMEOUT=${EXPOMATCH_START_TIMEOUT:-60}
 export ASAN_OPTIONS UBSAN_OPTIONS EXPOMATCH_BIN EXPOMATCH_START_TIMEOUT
 
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# "PASSED FAILED SKIPPED" from the last plain summary line of file $1.
+summary() {
+    grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$1" | tail -n 1 |
+        awk -F'[ ,]+' '{ print $1, $3, ($5 == "" ? 0 : $5) }'
+}
+
+passed=0 failed=0 skipped=0
+# Adds the counts of one run (its log $1, its exit status $2); a run that
+# failed without a summary, or with one that counts no failure, counts as
+# one failure.
+add() {
+    c=$(summary "$1")
+    if [ -z "$c" ]; then
+        c="0 1 0"
+    elif [ "$2" -ne 0 ]; then
+        # shellcheck disable=SC2086 # splits the counts on purpose
+        set -- $c
+        [ "$2" -gt 0 ] || c="$1 1 $3"
+    fi
+    # shellcheck disable=SC2086 # splits the counts on purpose
+    set -- $c
+    passed=$((passed + $1)) failed=$((failed + $2)) skipped=$((skipped + $3))
+}
+
 echo "== unit and integration tests under sanitizers"
+rc=0
 # shellcheck disable=SC2086 # the binary list splits on spaces by design
-exec sh tests/run.sh $units
+{ sh tests/run.sh $units || echo "$?" >"$tmp/tests.rc"; } | tee "$tmp/tests.out"
+[ -f "$tmp/tests.rc" ] && rc=$(cat "$tmp/tests.rc")
+add "$tmp/tests.out" "$rc"
+
+echo "== the dashboard in a browser, against the sanitized daemon"
+rc=0
+{ timeout -k 30 "${BROWSER_RUN_TIMEOUT:-900}" sh tests/browser/run.sh </dev/null ||
+    echo "$?" >"$tmp/browser.rc"; } | tee "$tmp/browser.out"
+[ -f "$tmp/browser.rc" ] && rc=$(cat "$tmp/browser.rc")
+add "$tmp/browser.out" "$rc"
+
+echo "== summary of make ci"
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]

@@ -60,6 +60,7 @@ static opt_check_fn check_ip, check_hostport, check_log_level, check_sockpath;
 #define S_LOG "logging"
 #define S_LIMIT "limits"
 #define S_MATCH "matching"
+#define S_DASH "dashboard"
 
 static const struct opt opts[] = {
     STR(S_LISTEN, "bind", bind, "127.0.0.1", 0, check_ip,
@@ -113,6 +114,13 @@ static const struct opt opts[] = {
         "Default time budget of schedule.optimize, in milliseconds"),
     INT(S_LIMIT, "shutdown-timeout-ms", shutdown_timeout_ms, "5000", 0, 600000,
         "Grace for in-flight requests after SIGTERM, in milliseconds"),
+
+    INT(S_DASH, "http-heartbeat-ms", http_heartbeat_ms, "15000", 100, 600000,
+        "Milliseconds between heartbeats of the dashboard's live feed"),
+    INT(S_DASH, "http-max-sessions", http_max_sessions, "1000", 1, 1000000,
+        "Dashboard sign-in sessions kept at once; more are refused (503)"),
+    INT(S_DASH, "http-max-feeds", http_max_feeds, "64", 1, 100000,
+        "Open dashboard live feeds; more are refused (503)"),
 
     INT(S_MATCH, "match-keep-seconds", match_keep_seconds, "600", 1, 604800,
         "Seconds a participant's top 10 stays up to date (for match.new) "

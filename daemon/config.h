@@ -38,6 +38,10 @@ struct config {
     int subscriber_buffer_limit; /* bytes, 8388608 */
     int optimize_budget_ms;      /* 5000 */
     int shutdown_timeout_ms;     /* grace for in-flight requests, 5000 */
+    /* the organizer dashboard on the HTTP port */
+    int http_heartbeat_ms; /* live feed heartbeat, 15000 */
+    int http_max_sessions; /* signed-in browser sessions, 1000 */
+    int http_max_feeds;    /* open live feeds, 64 */
     /* matching */
     int match_keep_seconds; /* an asked top list is kept up to date, 600 */
     int match_keep_max;     /* most top lists kept up to date, 5000 */

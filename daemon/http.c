@@ -145,7 +145,18 @@ static void on_request(struct evhttp_request *req, void *arg)
 {
     struct http *h = arg;
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    if (uri == NULL) {
+        /* evhttp may hand us, without a URI, a request it failed to read
+         * (a bad header, a body over the limit) for an answer: give its
+         * status without routing it anywhere. */
+        if (evhttp_request_get_response_code(req) == 413)
+            reply_text(req, 413, "Payload Too Large", TEXT,
+                       "request body too large\n");
+        else
+            reply_text(req, 400, "Bad Request", TEXT, "bad request\n");
+        return;
+    }
+    const char *path = evhttp_uri_get_path(uri);
     if (path == NULL || *path == '\0')
         path = "/";
     const struct route *r = route_find(h, path);
@@ -265,6 +276,10 @@ struct http *http_start(struct event_base *base, const char *bind_addr,
     h->guard = accept_guard_attach(
         base, evhttp_bound_socket_get_listener(bound), "http port");
     evhttp_set_max_body_size(h->eh, HTTP_MAX_BODY);
+    /* An oversized body is read to its end and answered 413; without
+     * this, evhttp closes with the body unread and the client sees a
+     * reset instead of the answer. */
+    evhttp_set_flags(h->eh, EVHTTP_SERVER_LINGERING_CLOSE);
     evhttp_set_max_headers_size(h->eh, HTTP_MAX_HEADERS);
     evhttp_set_timeout(h->eh, HTTP_TIMEOUT_S);
     evhttp_set_gencb(h->eh, on_request, h);

@@ -14,6 +14,7 @@
 #include "handlers.h"
 #include "follow.h"
 #include "http.h"
+#include "http_dashboard.h"
 #include "log.h"
 #include "match.h"
 #include "metrics.h"
@@ -256,6 +257,7 @@ int main(int argc, char **argv)
             log_error("%s", err.msg);
             return 1;
         }
+        http_dashboard_routes(srv.http, &cfg);
     }
     struct store_config sc = {
         .addr = cfg.redis,

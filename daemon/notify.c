@@ -9,6 +9,18 @@
 #include "rpc.h"
 #include "subs.h"
 
+static const struct notify_tap *tap;
+
+void notify_set_tap(const struct notify_tap *t)
+{
+    tap = t;
+}
+
+static bool tapped(const char *event)
+{
+    return tap != NULL && tap->listens(event);
+}
+
 /* Starts the params of a notification: [{event, id, ...}] with `fields`
  * entries in the map, the first two written here. */
 static void begin(msgpack_sbuffer *sb, msgpack_packer *pk, const char *event,
@@ -27,6 +39,8 @@ static void begin(msgpack_sbuffer *sb, msgpack_packer *pk, const char *event,
 void notify_participant_update(const char *event, const char *id,
                                long long version, bool deleted)
 {
+    if (tapped(event))
+        tap->participant(event, id, version, deleted);
     if (!subs_has(event, "event"))
         return;
     msgpack_sbuffer sb;
@@ -74,6 +88,8 @@ bool notify_meeting_heard(const char *event, const char *from, const char *to)
 {
     char tf[80], tt[80];
     const char *topics[3];
+    if (tapped(event))
+        return true;
     meeting_topics(from, to, tf, tt, topics);
     for (int i = 0; i < 3; i++)
         if (subs_has(event, topics[i]))
@@ -87,6 +103,8 @@ void notify_meeting_update(const char *event, const redisReply *meeting)
                      *to = meeting_field(meeting, "to");
     if (from == NULL || to == NULL)
         return;
+    if (tapped(event))
+        tap->meeting(event, meeting);
     char tf[80], tt[80];
     const char *topics[3];
     meeting_topics(from->str, to->str, tf, tt, topics);
@@ -106,6 +124,8 @@ void notify_meeting_update(const char *event, const redisReply *meeting)
 
 void notify_checkin(const char *event, const char *id)
 {
+    if (tapped(event))
+        tap->checkin(event, id);
     char topic[80];
     snprintf(topic, sizeof topic, "participant:%s", id);
     const char *topics[] = {"event", topic};

@@ -31,4 +31,19 @@ void notify_meeting_update(const char *event, const redisReply *meeting);
 /* checkin to subscribers of the participant and of the event topic. */
 void notify_checkin(const char *event, const char *id);
 
+/* A second audience of the event topic besides RPC subscribers: the
+ * dashboard's live feed (http_sse.c). `listens` says whether it wants an
+ * event's changes (so that a meeting is read from Redis for it); the
+ * others receive them raw, to pick the public fields themselves. */
+struct notify_tap {
+    bool (*listens)(const char *event);
+    void (*meeting)(const char *event, const redisReply *meeting);
+    void (*checkin)(const char *event, const char *id);
+    void (*participant)(const char *event, const char *id, long long version,
+                        bool deleted);
+};
+
+/* Sets the tap (NULL: none); tap must outlive its use. */
+void notify_set_tap(const struct notify_tap *tap);
+
 #endif

@@ -140,6 +140,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(DAEMON_OBJ) $(BUILD)/libproto.a
 
 # The load generator's histogram test also links its statistics module.
 $(BUILD)/tests/test_loadgen_hist: $(BUILD)/clients/loadgen_stats.o
+# The kiosk's text test also links its payload and text modules.
+$(BUILD)/tests/test_kiosk_text: $(BUILD)/clients/kiosk_scan.o $(BUILD)/clients/kiosk_text.o
 
 deps:
 	@sh scripts/deps.sh
@@ -189,9 +191,12 @@ bench-sched: $(BIN)/expomatch-schedbench
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/expomatch $(DESTDIR)$(PREFIX)/lib/systemd/system
-	install -m 755 bin/expomatchd bin/expomatch-cli $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BIN)/expomatchd $(BIN)/expomatch-cli $(BIN)/expomatch-kiosk \
+	  $(BIN)/expomatch-loadgen $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 config/expomatchd.conf $(DESTDIR)$(PREFIX)/share/expomatch/
 	sed 's#/usr/local/#$(PREFIX)/#g' config/expomatchd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/expomatchd.service
+	$(foreach l,$(KIOSK_PO:clients/po/%.po=%),install -D -m 644 $(BUILD)/locale/$(l)/LC_MESSAGES/expomatch-kiosk.mo \
+	  $(DESTDIR)$(PREFIX)/share/locale/$(l)/LC_MESSAGES/expomatch-kiosk.mo;)
 
 fmt:
 	clang-format -i daemon/*.c daemon/*.h proto/*.c proto/*.h clients/*.c tests/unit/*.c tests/bench/*.c

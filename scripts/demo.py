@@ -99,6 +99,15 @@ def read_token(args):
         sys.exit(f"demo: cannot read the admin token: {e}")
 
 
+def write_secret(path, text):
+    """Writes text to path, readable by the owner only."""
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(text + "\n")
+    os.replace(tmp, path)
+
+
 def main():
     ap = argparse.ArgumentParser(description="Load the demo event into expomatchd.")
     ap.add_argument("--host", default="127.0.0.1")
@@ -110,6 +119,9 @@ def main():
                     default=os.path.join(REPO, "config", "demo", "participants.json"))
     ap.add_argument("--start-date", help="date of day 1, YYYY-MM-DD (default: tomorrow)")
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds per reply")
+    ap.add_argument("--tokens-dir",
+                    help="also mint an organizer and a kiosk token of the event "
+                         "(24 hours) into DIR/organizer.token and DIR/kiosk.token")
     args = ap.parse_args()
 
     with open(args.event_file, encoding="utf-8") as f:
@@ -136,6 +148,11 @@ def main():
             except RpcError as e:
                 raise RpcError(f"{e} (participant {profile['id']!r})") from None
             sides[profile["side"]] = sides.get(profile["side"], 0) + 1
+        if args.tokens_dir:
+            for role in ("organizer", "kiosk"):
+                minted = rpc.call("token.create", {"event": event["event"], "role": role,
+                                                   "ttl_hours": 24})
+                write_secret(os.path.join(args.tokens_dir, role + ".token"), minted["token"])
     except RpcError as e:
         sys.exit(f"demo: {e}")
     except OSError as e:

@@ -166,7 +166,8 @@ until port_open 127.0.0.1 "$rpc_port"; do
 done
 say "expomatchd pid $daemon_pid on 127.0.0.1:$rpc_port (log var/expomatchd.log)"
 
-"$py" scripts/demo.py --host 127.0.0.1 --port "$rpc_port" --token-file "$var/admin.token" ||
+"$py" scripts/demo.py --host 127.0.0.1 --port "$rpc_port" --token-file "$var/admin.token" \
+    --tokens-dir "$var" ||
     die "loading the demo event failed"
 
 cat <<EOF
@@ -176,9 +177,12 @@ expomatch is running.
   health:                 http://127.0.0.1:$http_port/healthz
   metrics:                http://127.0.0.1:$http_port/metrics
   Redis:                  $redis_addr
-  admin token file:       var/admin.token
-  try:  bin/expomatch-cli -a @var/admin.token event.get '{"event":"demo"}'
-        bin/expomatch-cli -a @var/admin.token profile.get '{"event":"demo","id":"jp-minato-coffee"}'
+  organizer dashboard:    http://127.0.0.1:$http_port/  (sign in with the token in var/organizer.token)
+  token files:            var/admin.token, var/organizer.token, var/kiosk.token
+  try:  bin/expomatch-cli -p $rpc_port -a @var/admin.token event.get '{"event":"demo"}'
+        bin/expomatch-cli -p $rpc_port -a @var/organizer.token     (a prompt; type help)
+        bin/expomatch-kiosk -p $rpc_port -a @var/kiosk.token --allow-quit   (type the badge line above)
+        bin/expomatch-loadgen -p $rpc_port -a @var/admin.token --seconds 10
 Press Ctrl-C to stop.
 EOF
 

@@ -247,7 +247,8 @@ def test_make_install_puts_binaries_config_and_unit_under_destdir_prefix(
                          timeout=30)
     assert res.returncode == 0, text(res.stdout + res.stderr)
     root = dest / "opt" / "em"
-    for name in ("expomatchd", "expomatch-cli"):
+    for name in ("expomatchd", "expomatch-cli", "expomatch-kiosk",
+                 "expomatch-loadgen"):
         path = root / "bin" / name
         assert path.is_file(), path
         mode = path.stat().st_mode

@@ -1,6 +1,7 @@
 /* cli_json.c: JSON <-> MessagePack for expomatch-cli, and reading its
  * inputs (JSON-ARGS, token files) with bounds. */
 #include "cli.h"
+#include "token.h"
 #include "xmalloc.h"
 
 #include <errno.h>
@@ -12,7 +13,6 @@
 /* JSON arguments read from stdin: far above the server's 1 MiB request
  * limit, yet small enough that a wrong pipe cannot eat the memory. */
 #define MAX_STDIN_BYTES ((size_t)16 << 20)
-#define MAX_TOKEN_FILE_BYTES 4096
 
 /* Reads all of f, up to max bytes, into a new NUL-terminated buffer. */
 char *cli_read_all(FILE *f, size_t max, size_t *lenp)
@@ -54,36 +54,11 @@ char *cli_read_all(FILE *f, size_t max, size_t *lenp)
  * caller wipes and frees it. NULL (after saying why) on failure. */
 char *cli_load_token(const char *arg)
 {
-    if (arg[0] != '@')
-        return xstrdup(arg);
-    FILE *f = fopen(arg + 1, "r");
-    if (f == NULL) {
-        fprintf(stderr, "expomatch-cli: cannot open token file %s: %s\n",
-                arg + 1, strerror(errno));
-        return NULL;
-    }
-    size_t len;
-    char *buf = cli_read_all(f, MAX_TOKEN_FILE_BYTES, &len);
-    fclose(f);
-    if (buf == NULL) {
-        fprintf(stderr, "expomatch-cli: cannot read token file %s: %s\n",
-                arg + 1, errno == EFBIG ? "too large" : strerror(errno));
-        return NULL;
-    }
-    size_t start = 0;
-    while (start < len && strchr(" \t\r\n", buf[start]) != NULL)
-        start++;
-    while (len > start && strchr(" \t\r\n", buf[len - 1]) != NULL)
-        len--;
-    memmove(buf, buf + start, len - start);
-    buf[len - start] = '\0';
-    if (buf[0] == '\0' || strlen(buf) != len - start) {
-        fprintf(stderr, "expomatch-cli: token file %s holds no usable token\n",
-                arg + 1);
-        free(buf);
-        return NULL;
-    }
-    return buf;
+    char err[300];
+    char *tok = emc_token_load(arg, err, sizeof err);
+    if (tok == NULL)
+        fprintf(stderr, "expomatch-cli: %s\n", err);
+    return tok;
 }
 
 /* Packs a JSON value as MessagePack. jansson bounds nesting while parsing

@@ -6,6 +6,7 @@
 #include "kiosk_scan.h"
 #include "kiosk_screen.h"
 #include "kiosk_session.h"
+#include "token.h"
 #include "xmalloc.h"
 
 #include <curses.h>
@@ -21,8 +22,7 @@
 #define DEFAULT_PORT 7411
 #define DEFAULT_IDLE_S 60
 #define DEFAULT_CALL_S 5
-#define MESSAGE_S 8          /* a message on the welcome screen */
-#define MAX_TOKEN_BYTES 4096 /* a token file larger than this is wrong */
+#define MESSAGE_S 8 /* a message on the welcome screen */
 #define KEY_ESC 27
 
 /* Exit statuses, as expomatch-cli's. */
@@ -174,44 +174,16 @@ static int parse_options(int argc, char **argv, struct options *o)
  * one from the environment leaves the environment. */
 static char *load_token(char *arg, bool from_env)
 {
-    char *tok;
-    if (from_env) {
-        tok = xstrdup(arg);
-        unsetenv("EXPOMATCH_TOKEN");
-    } else if (arg[0] != '@') {
-        tok = xstrdup(arg);
-        memset(arg, 'x', strlen(arg));
-    } else {
-        FILE *f = fopen(arg + 1, "r");
-        if (f == NULL) {
-            fprintf(stderr, "expomatch-kiosk: cannot open token file %s: %s\n",
-                    arg + 1, strerror(errno));
-            return NULL;
-        }
-        tok = xmalloc(MAX_TOKEN_BYTES + 1);
-        size_t n = fread(tok, 1, MAX_TOKEN_BYTES + 1, f);
-        int bad = ferror(f) || n > MAX_TOKEN_BYTES;
-        fclose(f);
-        if (bad) {
-            explicit_bzero(tok, MAX_TOKEN_BYTES + 1);
-            free(tok);
-            fprintf(stderr, "expomatch-kiosk: cannot read token file %s\n",
-                    arg + 1);
-            return NULL;
-        }
-        tok[n] = '\0';
-    }
-    size_t start = strspn(tok, " \t\r\n"), end = strlen(tok);
-    while (end > start && strchr(" \t\r\n", tok[end - 1]) != NULL)
-        end--;
-    memmove(tok, tok + start, end - start);
-    tok[end - start] = '\0';
-    if (tok[0] == '\0' || strpbrk(tok, " \t\r\n") != NULL) {
-        fprintf(stderr, "expomatch-kiosk: the token is empty or malformed\n");
-        explicit_bzero(tok, strlen(tok));
-        free(tok);
+    char err[300];
+    char *tok = emc_token_load(arg, err, sizeof err);
+    if (tok == NULL) {
+        fprintf(stderr, "expomatch-kiosk: %s\n", err);
         return NULL;
     }
+    if (from_env)
+        unsetenv("EXPOMATCH_TOKEN");
+    else if (arg[0] != '@')
+        memset(arg, 'x', strlen(arg));
     return tok;
 }
 

@@ -4,6 +4,7 @@
  * run's phases. See docs/loadgen.md. */
 #include "loadgen.h"
 
+#include "token.h"
 #include "xmalloc.h"
 
 #include <errno.h>
@@ -22,7 +23,6 @@
 #define MAX_SESSIONS 256
 #define MAX_PARTICIPANTS 1000000 /* ids are p000000-p999999 */
 #define MAX_SECONDS 86400
-#define MAX_TOKEN_FILE_BYTES 4096
 #define CONNECT_TIMEOUT_MS 5000
 
 int64_t lg_now_us(void)
@@ -144,30 +144,11 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 /* The token itself: the argument, or the trimmed content of @FILE. */
 static char *load_token(const char *arg)
 {
-    if (arg[0] != '@')
-        return xstrdup(arg);
-    FILE *f = fopen(arg + 1, "r");
-    if (f == NULL) {
-        fprintf(stderr, "expomatch-loadgen: cannot open %s: %s\n", arg + 1,
-                strerror(errno));
-        return NULL;
-    }
-    char buf[MAX_TOKEN_FILE_BYTES + 1];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    if (n > MAX_TOKEN_FILE_BYTES) {
-        fprintf(stderr, "expomatch-loadgen: token file %s too large\n",
-                arg + 1);
-        return NULL;
-    }
-    size_t s = 0;
-    while (s < n && strchr(" \t\r\n", buf[s]) != NULL)
-        s++;
-    while (n > s && strchr(" \t\r\n", buf[n - 1]) != NULL)
-        n--;
-    char *t = xstrndup(buf + s, n - s);
-    explicit_bzero(buf, sizeof buf);
-    return t;
+    char err[300];
+    char *tok = emc_token_load(arg, err, sizeof err);
+    if (tok == NULL)
+        fprintf(stderr, "expomatch-loadgen: %s\n", err);
+    return tok;
 }
 
 static bool valid_id(const char *s)

@@ -2,6 +2,7 @@
  * aclient.h for the API, callbacks, ownership and limits. */
 #include "aclient.h"
 
+#include "addr.h"
 #include "mpscan.h"
 #include "reply.h"
 #include "xmalloc.h"
@@ -606,35 +607,10 @@ struct emca *emca_connect_tcp(struct event_base *base, const char *host,
                               int port, const struct emca_options *opts,
                               char *errbuf, size_t errlen)
 {
-    char name[256], portstr[16];
-    size_t hl = strlen(host);
-
-    if (port <= 0 || port > 65535) {
-        snprintf(errbuf, errlen, "bad port %d", port);
+    char name[256];
+    struct addrinfo *res;
+    if (emc_resolve(host, port, &res, name, errbuf, errlen) < 0)
         return NULL;
-    }
-    /* "[::1]" is how people write an IPv6 host next to a port. */
-    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-        host++;
-        hl -= 2;
-    }
-    if (hl == 0 || hl >= sizeof name) {
-        snprintf(errbuf, errlen, "bad host name");
-        return NULL;
-    }
-    memcpy(name, host, hl);
-    name[hl] = '\0';
-    snprintf(portstr, sizeof portstr, "%d", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    int gai = getaddrinfo(name, portstr, &hints, &res);
-    if (gai != 0) {
-        snprintf(errbuf, errlen, "cannot resolve %s: %s", name,
-                 gai_strerror(gai));
-        return NULL;
-    }
     struct emca *c = emca_new(base, opts);
     if (c == NULL) {
         freeaddrinfo(res);

@@ -2,6 +2,7 @@
  * see client.h for the API, ownership and limits. */
 #include "client.h"
 
+#include "addr.h"
 #include "mpscan.h"
 #include "reply.h"
 #include "xmalloc.h"
@@ -143,37 +144,12 @@ static struct emc *emc_new(int fd, int timeout_ms)
 struct emc *emc_connect_tcp(const char *host, int port, int timeout_ms,
                             char *errbuf, size_t errlen)
 {
-    char name[256], portstr[16];
-    size_t hl = strlen(host);
-
-    if (port <= 0 || port > 65535) {
-        snprintf(errbuf, errlen, "bad port %d", port);
+    char name[256];
+    struct addrinfo *res;
+    if (emc_resolve(host, port, &res, name, errbuf, errlen) < 0)
         return NULL;
-    }
-    /* "[::1]" is how people write an IPv6 host next to a port. */
-    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-        host++;
-        hl -= 2;
-    }
-    if (hl == 0 || hl >= sizeof name) {
-        snprintf(errbuf, errlen, "bad host name");
-        return NULL;
-    }
-    memcpy(name, host, hl);
-    name[hl] = '\0';
-    snprintf(portstr, sizeof portstr, "%d", port);
-
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM};
-    struct addrinfo *res = NULL;
-    int64_t deadline = deadline_after(timeout_ms);
     /* getaddrinfo has no timeout of its own; a CLI can live with that. */
-    int gai = getaddrinfo(name, portstr, &hints, &res);
-    if (gai != 0) {
-        snprintf(errbuf, errlen, "cannot resolve %s: %s", name,
-                 gai_strerror(gai));
-        return NULL;
-    }
+    int64_t deadline = deadline_after(timeout_ms);
     int fd = -1, lasterr = 0;
     for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
         fd = connect_addr(ai->ai_addr, ai->ai_addrlen, ai->ai_family, deadline);

@@ -2,6 +2,7 @@
  * measures expomatchd (MessagePack-RPC) and redis-server (RESP) alike, so
  * the two can be compared with the same client on the same machine. */
 #include "mpscan.h"
+#include "token.h"
 #include "xmalloc.h"
 
 #include <arpa/inet.h>
@@ -32,7 +33,6 @@
 #define SETUP_TIMEOUT_NS (10 * NS_PER_S)
 #define STALL_TIMEOUT_NS (10 * NS_PER_S)
 #define NS_PER_S 1000000000LL
-#define MAX_TOKEN_FILE_BYTES 4096
 
 enum exit_status {
     EXIT_OK = 0,
@@ -755,29 +755,11 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 /* The token itself: the argument, or the trimmed content of @FILE. */
 static char *load_token(const char *arg)
 {
-    if (arg[0] != '@')
-        return xstrdup(arg);
-    FILE *f = fopen(arg + 1, "r");
-    if (f == NULL) {
-        fprintf(stderr, "expomatch-bench: cannot open %s: %s\n", arg + 1,
-                strerror(errno));
-        return NULL;
-    }
-    char buf[MAX_TOKEN_FILE_BYTES + 1];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    if (n > MAX_TOKEN_FILE_BYTES) {
-        fprintf(stderr, "expomatch-bench: token file %s too large\n", arg + 1);
-        return NULL;
-    }
-    size_t s = 0;
-    while (s < n && strchr(" \t\r\n", buf[s]) != NULL)
-        s++;
-    while (n > s && strchr(" \t\r\n", buf[n - 1]) != NULL)
-        n--;
-    char *t = xstrndup(buf + s, n - s);
-    explicit_bzero(buf, sizeof buf);
-    return t;
+    char err[300];
+    char *tok = emc_token_load(arg, err, sizeof err);
+    if (tok == NULL)
+        fprintf(stderr, "expomatch-bench: %s\n", err);
+    return tok;
 }
 
 /* Only loopback: this tool floods its target. */

@@ -353,6 +353,12 @@ static void session_next(struct lg_session *s)
         return;
     }
     int64_t now = lg_now_us();
+    /* The stop timer may fire a little late: no call starts after T. */
+    if (lg->o.seconds > 0 &&
+        now - lg->t_start >= (int64_t)(lg->o.seconds * 1e6)) {
+        lg_flows_stop(lg);
+        return;
+    }
     if (!rate_allows(lg, now)) {
         s->waiting = true;
         if (lg->wait_tail != NULL)

@@ -8,7 +8,7 @@ PYTHON ?= /usr/bin/python3
 BUILD ?= build
 BIN ?= bin
 
-PKGS := libevent hiredis msgpack libcrypto jansson icu-uc icu-i18n
+PKGS := libevent libevent_openssl hiredis msgpack libssl libcrypto jansson icu-uc icu-i18n
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Debian 12's msgpack.pc names the library msgpackc already; nothing else needed.
@@ -172,6 +172,12 @@ bench: all
 	@sh tests/bench/run.sh
 
 # The matching engine: evaluation on 10k generated participants, then the
+# Throughput over TLS as a ratio to plain TCP: one daemon on both ports,
+# alternating runs, medians (about a minute).
+.PHONY: bench-tls
+bench-tls: all
+	@BIN=$(BIN) sh tests/bench/tls.sh
+
 # daemon with 10k and 100k (a few minutes; generated expos are cached).
 bench-match: all
 	$(PYTHON) tests/bench/gen_expo.py --seed 1 --participants 10000 --out $(BUILD)/expo-1-10000 > /dev/null

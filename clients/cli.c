@@ -43,6 +43,14 @@ static void usage(FILE *f)
         "                EXPOMATCH_TOKEN environment variable\n"
         "  -t SECONDS    timeout of the connect and of each call (default %d; "
         "0: none)\n"
+        "  --tls         speak TLS to HOST:PORT (the server's TLS port)\n"
+        "  --cacert FILE CA certificate(s) the server's certificate must "
+        "chain to\n"
+        "                (PEM; default: the system's CA store); implies "
+        "--tls\n"
+        "  --cert FILE   client certificate (PEM), for a server that asks "
+        "for one\n"
+        "  --key FILE    its private key (default: read from --cert FILE)\n"
         "  --compact     print the result on one line\n"
         "  --raw         print a string (or binary) result as it is, not as "
         "JSON\n"
@@ -78,11 +86,23 @@ static int parse_int(const char *s, long lo, long hi, long *out)
  * word after them; -1 (after saying why) on a usage error, -2 for --help. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-    enum { OPT_HELP = 256, OPT_COMPACT, OPT_RAW };
+    enum {
+        OPT_HELP = 256,
+        OPT_COMPACT,
+        OPT_RAW,
+        OPT_TLS,
+        OPT_CACERT,
+        OPT_CERT,
+        OPT_KEY
+    };
     static const struct option longopts[] = {
         {"help", no_argument, NULL, OPT_HELP},
         {"compact", no_argument, NULL, OPT_COMPACT},
         {"raw", no_argument, NULL, OPT_RAW},
+        {"tls", no_argument, NULL, OPT_TLS},
+        {"cacert", required_argument, NULL, OPT_CACERT},
+        {"cert", required_argument, NULL, OPT_CERT},
+        {"key", required_argument, NULL, OPT_KEY},
         {NULL, 0, NULL, 0},
     };
     long v;
@@ -116,8 +136,23 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_HELP: return -2;
         case OPT_COMPACT: o->compact = 1; break;
         case OPT_RAW: o->raw = 1; break;
+        case OPT_TLS: o->tls = 1; break;
+        case OPT_CACERT:
+            o->cacert = optarg;
+            o->tls = 1;
+            break;
+        case OPT_CERT: o->cert = optarg; break;
+        case OPT_KEY: o->key = optarg; break;
         default: return -1;
         }
+    }
+    if ((o->cert != NULL || o->key != NULL) && !o->tls) {
+        fprintf(stderr, "expomatch-cli: --cert and --key need --tls\n");
+        return -1;
+    }
+    if (o->tls && o->socket != NULL) {
+        fprintf(stderr, "expomatch-cli: --tls is for HOST:PORT, not -s\n");
+        return -1;
     }
     if (o->token_arg == NULL) {
         const char *env = getenv("EXPOMATCH_TOKEN");

@@ -31,6 +31,10 @@ struct options {
     int timeout_s;         /* -t; 0 waits forever */
     int compact;           /* --compact: one line */
     int raw;               /* --raw: a str or bin result printed as is */
+    int tls;               /* --tls: TLS to HOST:PORT */
+    const char *cacert;    /* --cacert: CA file for the server's cert */
+    const char *cert;      /* --cert: client certificate file */
+    const char *key;       /* --key: its private key file */
 };
 
 /* A connection and what it takes to make it again. */

@@ -35,10 +35,16 @@ int cli_connect(struct cli *cli)
     const struct options *o = cli->o;
     char errbuf[256];
     int timeout_ms = o->timeout_s * 1000;
-    cli->c = o->socket != NULL ? emc_connect_unix(o->socket, timeout_ms, errbuf,
-                                                  sizeof errbuf)
-                               : emc_connect_tcp(o->host, o->port, timeout_ms,
-                                                 errbuf, sizeof errbuf);
+    struct emc_tls tls = {
+        .ca_file = o->cacert, .cert_file = o->cert, .key_file = o->key};
+    if (o->socket != NULL)
+        cli->c = emc_connect_unix(o->socket, timeout_ms, errbuf, sizeof errbuf);
+    else if (o->tls)
+        cli->c = emc_connect_tls(o->host, o->port, timeout_ms, &tls, errbuf,
+                                 sizeof errbuf);
+    else
+        cli->c = emc_connect_tcp(o->host, o->port, timeout_ms, errbuf,
+                                 sizeof errbuf);
     if (cli->c == NULL) {
         fprintf(stderr, "expomatch-cli: %s\n", errbuf);
         return EXIT_CONNECTION;

@@ -42,6 +42,8 @@ struct opt {
 };
 
 static opt_check_fn check_ip, check_hostport, check_log_level, check_sockpath;
+static opt_check_fn check_sentinel;
+static opt_check_fn check_ip_or_empty, check_client_cert;
 
 #define STR(sec, k, field, def, fl, chk, doc)                                  \
     {                                                                          \
@@ -55,6 +57,7 @@ static opt_check_fn check_ip, check_hostport, check_log_level, check_sockpath;
     }
 
 #define S_LISTEN "listening"
+#define S_TLS "tls"
 #define S_STORE "store"
 #define S_SECRET "secrets"
 #define S_LOG "logging"
@@ -72,6 +75,22 @@ static const struct opt opts[] = {
     INT(S_LISTEN, "http-port", http_port, "7412", 0, 65535,
         "HTTP side port (health, metrics, dashboard); 0 = off"),
 
+    INT(S_TLS, "tls-port", tls_port, "0", 0, 65535,
+        "RPC port speaking TLS (1.2 or later); 0 = no TLS listener"),
+    STR(S_TLS, "tls-bind", tls_bind, "", 0, check_ip_or_empty,
+        "Address of the TLS port, an IP literal; empty = the same as bind"),
+    STR(S_TLS, "tls-cert-file", tls_cert_file, "", 0, NULL,
+        "PEM file with the server's certificate, then any intermediates"),
+    STR(S_TLS, "tls-key-file", tls_key_file, "", 0, NULL,
+        "PEM file with the private key of tls-cert-file (keep it 0600)"),
+    STR(S_TLS, "tls-ca-cert-file", tls_ca_cert_file, "", 0, NULL,
+        "PEM file of the CA(s) whose client certificates are accepted; "
+        "needed unless tls-client-cert is none"),
+    STR(S_TLS, "tls-client-cert", tls_client_cert, "none", 0, check_client_cert,
+        "Client certificates on the TLS port: none (not asked), optional "
+        "(checked when sent), kiosk (as optional, and kiosk tokens need a "
+        "TLS connection with a valid one), require (every TLS client)"),
+
     STR(S_STORE, "redis", redis, "127.0.0.1:6379", 0, check_hostport,
         "Redis address, host:port or [v6]:port; a host name is resolved at "
         "start"),
@@ -79,8 +98,15 @@ static const struct opt opts[] = {
         "Redis AUTH password; empty = no AUTH"),
     INT(S_STORE, "redis-timeout-ms", redis_timeout_ms, "2000", 10, 600000,
         "Deadline of a Redis connect or command, in milliseconds"),
+    STR(S_STORE, "sentinel", sentinel, "", 0, check_sentinel,
+        "Redis Sentinel: 'MASTERNAME host:port,host:port,...'; the primary "
+        "is asked of them on every connect (redis is then unused); empty = "
+        "off"),
     INT(S_STORE, "stream-maxlen", stream_maxlen, "100000", 1000, 1000000000,
         "Approximate cap on the entries of each event's change stream"),
+    INT(S_STORE, "audit-maxlen", audit_maxlen, "100000", 10, 100000000,
+        "Entries kept in each event's audit trail (audit.list); older ones "
+        "are dropped"),
 
     STR(S_SECRET, "admin-token", admin_token, "", OPT_SECRET, NULL,
         "Admin token; prefer admin-token-file, which keeps it out of ps"),
@@ -154,6 +180,38 @@ static int check_hostport(const char *value, char *why, size_t whylen)
     return -1;
 }
 
+/* "NAME host:port[,host:port...]": the shape only; the daemon resolves
+ * the hosts at start (daemon/sentinel.c). */
+static int check_sentinel(const char *value, char *why, size_t whylen)
+{
+    const char *sp = strchr(value, ' ');
+    if (value[0] == '\0')
+        return 0;
+    if (sp == NULL || sp == value || sp - value > 64) {
+        snprintf(why, whylen, "expected 'MASTERNAME host:port,...'");
+        return -1;
+    }
+    for (const char *p = sp + 1;;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char addr[300], host[256];
+        int port;
+        if (n == 0 || n >= sizeof addr) {
+            snprintf(why, whylen, "an empty or overlong sentinel address");
+            return -1;
+        }
+        memcpy(addr, p, n);
+        addr[n] = '\0';
+        if (hostport_split(addr, host, sizeof host, &port) < 0) {
+            snprintf(why, whylen, "sentinel '%s' is not host:port", addr);
+            return -1;
+        }
+        if (end == NULL)
+            return 0;
+        p = end + 1;
+    }
+}
+
 static int check_log_level(const char *value, char *why, size_t whylen)
 {
     enum log_level lvl;
@@ -170,6 +228,21 @@ static int check_sockpath(const char *value, char *why, size_t whylen)
         return 0;
     snprintf(why, whylen, "path longer than %zu bytes",
              sizeof sun.sun_path - 1);
+    return -1;
+}
+
+static int check_ip_or_empty(const char *value, char *why, size_t whylen)
+{
+    return *value == '\0' ? 0 : check_ip(value, why, whylen);
+}
+
+static int check_client_cert(const char *value, char *why, size_t whylen)
+{
+    static const char *const modes[] = {"none", "optional", "kiosk", "require"};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+        if (strcmp(value, modes[i]) == 0)
+            return 0;
+    snprintf(why, whylen, "not one of none, optional, kiosk, require");
     return -1;
 }
 

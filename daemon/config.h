@@ -16,11 +16,20 @@ struct config {
     int port;          /* RPC TCP port, default 7411; 0 = off */
     char *unix_socket; /* RPC Unix socket path, default "" = off */
     int http_port;     /* HTTP side port, default 7412; 0 = off */
+    /* TLS listener (transport_tls.c) */
+    int tls_port;           /* TLS RPC port, default 0 = off */
+    char *tls_bind;         /* its address, default "" = same as bind */
+    char *tls_cert_file;    /* PEM certificate (chain) of the server */
+    char *tls_key_file;     /* PEM private key of that certificate */
+    char *tls_ca_cert_file; /* CA that signs client certificates */
+    char *tls_client_cert;  /* none, optional, kiosk or require */
     /* store */
     char *redis;          /* host:port or [v6]:port, 127.0.0.1:6379 */
     char *redis_password; /* default "" = none */
     int redis_timeout_ms; /* command and connect deadline, 2000 */
+    char *sentinel;       /* "NAME host:port,..." or "" = use redis */
     int stream_maxlen;    /* approximate cap of each change stream */
+    int audit_maxlen;     /* entries kept in each audit stream, 100000 */
     /* secrets */
     char *admin_token;      /* default "" */
     char *admin_token_file; /* default "" */

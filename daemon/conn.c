@@ -71,7 +71,8 @@ static void on_more(evutil_socket_t fd, short what, void *arg)
     conn_release(c);
 }
 
-struct conn *conn_new(struct server *srv, int fd, const char *peer)
+struct conn *conn_new(struct server *srv, int fd, const char *peer,
+                      int (*attach)(struct conn *c, int fd))
 {
     struct conn *c = xcalloc(1, sizeof *c);
     c->srv = srv;
@@ -82,7 +83,7 @@ struct conn *conn_new(struct server *srv, int fd, const char *peer)
     c->connected_ms = c->last_active_ms = now_us() / 1000;
     mpscan_reset(&c->scan);
     c->ev_more = event_new(srv->base, -1, 0, on_more, c);
-    if (transport_raw_attach(c, fd) < 0) {
+    if (attach(c, fd) < 0) {
         event_free(c->ev_more);
         free(c);
         return NULL;

@@ -63,7 +63,8 @@ struct conn {
     int fd;                   /* the socket; -1 once closed */
     char peer[64];            /* printable peer address for logs */
 
-    const struct transport_ops *tr;   /* raw sockets now, TLS later */
+    const struct transport_ops *tr;   /* raw sockets or TLS */
+    void *tr_priv;                    /* TLS transport's own state */
     struct event *ev_read, *ev_write; /* raw transport's events */
     bool want_read, want_write;       /* events armed */
     struct event *ev_more;   /* resumes parsing input left by a capped batch */
@@ -104,8 +105,10 @@ struct conn {
     struct buf held;          /* notifications that came meanwhile */
 };
 
-/* Creates a connection on an accepted non-blocking socket. */
-struct conn *conn_new(struct server *srv, int fd, const char *peer);
+/* Creates a connection on an accepted non-blocking socket, with the
+ * transport that attach sets up (transport.h). */
+struct conn *conn_new(struct server *srv, int fd, const char *peer,
+                      int (*attach)(struct conn *c, int fd));
 
 /* Transport callbacks: the socket is readable / writable. */
 void conn_on_readable(struct conn *c);

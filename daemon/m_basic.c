@@ -10,6 +10,7 @@
 #include "keys.h"
 #include "server.h"
 #include "subs.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 int arg_ids(struct req *r, const char *names, const msgpack_object *o1,
@@ -125,6 +126,14 @@ static void on_token(void *priv, const redisReply *reply, const struct err *err)
         goto out;
     }
     struct conn *c = r->conn;
+    /* tls-client-cert kiosk or require: a kiosk token alone, which can leak
+     * from a machine standing in a public hall, is not enough. */
+    if (ro == ROLE_KIOSK && !tls_kiosk_allowed(c)) {
+        rpc_reply_error(r, ERR_FORBIDDEN,
+                        "kiosk tokens need a TLS connection with a valid "
+                        "client certificate (tls-client-cert)");
+        goto out;
+    }
     /* Topics were allowed under the old token; the new one starts clean. */
     subs_conn_clear(c);
     c->role = ro;

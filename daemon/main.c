@@ -25,6 +25,7 @@
 #include "store.h"
 #include "subs.h"
 #include "sync.h"
+#include "tls.h"
 
 extern const char em_functions_lua[];
 extern const size_t em_functions_lua_len;
@@ -234,6 +235,10 @@ int main(int argc, char **argv)
         log_error("%s", err.msg);
         return 2;
     }
+    if (tls_init(&cfg, &err) < 0) {
+        log_error("%s", err.msg);
+        return 2;
+    }
 
     struct event_base *base = event_base_new();
     if (base == NULL) {
@@ -305,6 +310,7 @@ int main(int argc, char **argv)
     follow_free(srv.follow);
     server_free(&srv);
     subs_cleanup();
+    tls_cleanup();
     match_shutdown();
     event_free(match_tick);
     if (srv.http)

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "log.h"
 #include "rpc.h"
+#include "transport.h"
 #include "xmalloc.h"
 
 struct server *srv_global;
@@ -98,13 +99,19 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
                       struct sockaddr *sa, int salen, void *arg)
 {
     struct server *s = arg;
+    bool tls = l == s->tls;
     if (s->shutting_down) {
         close(fd);
         return;
     }
     if (s->nconns >= (unsigned)s->cfg->maxclients) {
         s->conns_rejected++;
-        reject_conn(fd);
+        /* A TLS client could not read a plain reply; a handshake would
+         * spend on it what the limit is there to save. */
+        if (tls)
+            close(fd);
+        else
+            reject_conn(fd);
         return;
     }
     char peer[64] = "unix";
@@ -123,7 +130,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    if (conn_new(s, fd, peer) == NULL) {
+    if (conn_new(s, fd, peer,
+                 tls ? transport_tls_attach : transport_raw_attach) == NULL) {
         close(fd);
         return;
     }
@@ -210,16 +218,16 @@ int server_init(struct server *s, struct event_base *base, struct config *cfg,
     return 0;
 }
 
-static struct evconnlistener *listen_tcp(struct server *s, struct err *err)
+static struct evconnlistener *listen_tcp(struct server *s, const char *b,
+                                         int port, struct err *err)
 {
     struct sockaddr_storage ss;
     int sslen = sizeof ss;
     char addr[128];
-    const char *b = s->cfg->bind;
     if (strchr(b, ':'))
-        snprintf(addr, sizeof addr, "[%s]:%d", b, s->cfg->port);
+        snprintf(addr, sizeof addr, "[%s]:%d", b, port);
     else
-        snprintf(addr, sizeof addr, "%s:%d", b, s->cfg->port);
+        snprintf(addr, sizeof addr, "%s:%d", b, port);
     memset(&ss, 0, sizeof ss);
     if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &sslen) < 0) {
         err_set(err, ERR_INTERNAL, "bind: '%s' is not an IP address", b);
@@ -259,11 +267,20 @@ static struct evconnlistener *listen_unix(struct server *s, struct err *err)
 int server_listen(struct server *s, struct err *err)
 {
     if (s->cfg->port > 0) {
-        s->tcp = listen_tcp(s, err);
+        s->tcp = listen_tcp(s, s->cfg->bind, s->cfg->port, err);
         if (s->tcp == NULL)
             return -1;
         s->tcp_guard = accept_guard_attach(s->base, s->tcp, "rpc port");
         log_info("listening on %s port %d", s->cfg->bind, s->cfg->port);
+    }
+    if (s->cfg->tls_port > 0) {
+        const char *b = *s->cfg->tls_bind ? s->cfg->tls_bind : s->cfg->bind;
+        s->tls = listen_tcp(s, b, s->cfg->tls_port, err);
+        if (s->tls == NULL)
+            return -1;
+        s->tls_guard = accept_guard_attach(s->base, s->tls, "tls port");
+        log_info("listening on %s port %d (TLS, client certificates: %s)", b,
+                 s->cfg->tls_port, s->cfg->tls_client_cert);
     }
     if (s->cfg->unix_socket[0]) {
         s->unix_sock = listen_unix(s, err);
@@ -280,9 +297,13 @@ static void close_listeners(struct server *s)
 {
     accept_guard_free(s->tcp_guard);
     accept_guard_free(s->unix_guard);
-    s->tcp_guard = s->unix_guard = NULL;
+    accept_guard_free(s->tls_guard);
+    s->tcp_guard = s->unix_guard = s->tls_guard = NULL;
     if (s->tcp)
         evconnlistener_free(s->tcp);
+    if (s->tls)
+        evconnlistener_free(s->tls);
+    s->tls = NULL;
     if (s->unix_sock) {
         evconnlistener_free(s->unix_sock);
         unlink(s->cfg->unix_socket);

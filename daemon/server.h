@@ -28,7 +28,9 @@ struct server {
     struct follow *follow; /* change streams of other daemons' writes */
 
     struct evconnlistener *tcp, *unix_sock; /* RPC listeners, NULL if off */
+    struct evconnlistener *tls;             /* TLS RPC port, or NULL */
     struct accept_guard *tcp_guard, *unix_guard; /* pause them on EMFILE */
+    struct accept_guard *tls_guard;              /* same for the TLS port */
     struct event *cron;                          /* timeouts, every 200 ms */
     struct event *sig_term, *sig_int;
     struct event *shutdown_deadline;

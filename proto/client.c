@@ -1,8 +1,9 @@
-/* client.c: synchronous MessagePack-RPC client over TCP or Unix sockets;
- * see client.h for the API, ownership and limits. */
+/* client.c: synchronous MessagePack-RPC client over TCP, TLS or Unix
+ * sockets; see client.h for the API, ownership and limits. */
 #include "client.h"
 
 #include "addr.h"
+#include "client_tls.h"
 #include "mpscan.h"
 #include "reply.h"
 #include "xmalloc.h"
@@ -29,12 +30,13 @@
 #define EMC_READ_CHUNK 65536
 
 struct emc {
-    int fd;               /* the socket */
-    int timeout_ms;       /* deadline of each call; 0 means none */
-    size_t max_reply;     /* bytes of one reply */
-    int max_depth;        /* nesting of one reply */
-    uint32_t next_msgid;  /* msgid of the next request; never 0, which the
-                             server uses when it could not read ours */
+    int fd;                   /* the socket */
+    struct emc_tls_conn *tls; /* TLS session on it, or NULL */
+    int timeout_ms;           /* deadline of each call; 0 means none */
+    size_t max_reply;         /* bytes of one reply */
+    int max_depth;            /* nesting of one reply */
+    uint32_t next_msgid;      /* msgid of the next request; never 0, which the
+                                 server uses when it could not read ours */
     char *rbuf;           /* received bytes; the current frame at the front */
     size_t rlen;          /* bytes held in rbuf */
     size_t rcap;          /* allocated size of rbuf */
@@ -141,15 +143,16 @@ static struct emc *emc_new(int fd, int timeout_ms)
     return c;
 }
 
-struct emc *emc_connect_tcp(const char *host, int port, int timeout_ms,
-                            char *errbuf, size_t errlen)
+/* Connects to the first address of host that answers; the socket, or -1
+ * with a message in errbuf. */
+static int connect_tcp(const char *host, int port, int64_t deadline,
+                       char *errbuf, size_t errlen)
 {
     char name[256];
     struct addrinfo *res;
     if (emc_resolve(host, port, &res, name, errbuf, errlen) < 0)
-        return NULL;
+        return -1;
     /* getaddrinfo has no timeout of its own; a CLI can live with that. */
-    int64_t deadline = deadline_after(timeout_ms);
     int fd = -1, lasterr = 0;
     for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
         fd = connect_addr(ai->ai_addr, ai->ai_addrlen, ai->ai_family, deadline);
@@ -160,13 +163,42 @@ struct emc *emc_connect_tcp(const char *host, int port, int timeout_ms,
     if (fd < 0) {
         snprintf(errbuf, errlen, "cannot connect to %s port %d: %s", name, port,
                  lasterr == ETIMEDOUT ? "timed out" : strerror(lasterr));
-        return NULL;
+        return -1;
     }
     /* Requests are small and answered one by one: do not let Nagle hold
      * them back waiting for an ACK. */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return emc_new(fd, timeout_ms);
+    return fd;
+}
+
+struct emc *emc_connect_tcp(const char *host, int port, int timeout_ms,
+                            char *errbuf, size_t errlen)
+{
+    int fd =
+        connect_tcp(host, port, deadline_after(timeout_ms), errbuf, errlen);
+    return fd < 0 ? NULL : emc_new(fd, timeout_ms);
+}
+
+struct emc *emc_connect_tls(const char *host, int port, int timeout_ms,
+                            const struct emc_tls *opts, char *errbuf,
+                            size_t errlen)
+{
+    int64_t deadline = deadline_after(timeout_ms);
+    int fd = connect_tcp(host, port, deadline, errbuf, errlen);
+    if (fd < 0)
+        return NULL;
+    char why[256];
+    struct emc_tls_conn *t =
+        emc_tls_handshake(fd, host, opts, deadline, why, sizeof why);
+    if (t == NULL) {
+        snprintf(errbuf, errlen, "%s port %d: %s", host, port, why);
+        close(fd);
+        return NULL;
+    }
+    struct emc *c = emc_new(fd, timeout_ms);
+    c->tls = t;
+    return c;
 }
 
 struct emc *emc_connect_unix(const char *path, int timeout_ms, char *errbuf,
@@ -192,6 +224,7 @@ void emc_close(struct emc *c)
 {
     if (c == NULL)
         return;
+    emc_tls_close(c->tls);
     if (c->fd >= 0)
         close(c->fd);
     free(c->rbuf);
@@ -244,9 +277,35 @@ static void fail_errno(struct emc *c, const char *what)
         set_err(c, EMC_ERR_IO, "%s: %s", what, strerror(errno));
 }
 
+/* TLS records of buf, waiting on the socket for what the session needs. */
+static int send_all_tls(struct emc *c, const char *buf, size_t len,
+                        int64_t deadline)
+{
+    while (len > 0) {
+        short ev = 0;
+        char why[256];
+        ssize_t n = emc_tls_write(c->tls, buf, len, &ev, why, sizeof why);
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+        } else if (n == EMC_TLS_WAIT) {
+            if (wait_fd(c->fd, ev, deadline) < 0) {
+                fail_errno(c, "sending");
+                return -1;
+            }
+        } else {
+            set_err(c, EMC_ERR_IO, "sending: %s", why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int send_all(struct emc *c, const char *buf, size_t len,
                     int64_t deadline)
 {
+    if (c->tls != NULL)
+        return send_all_tls(c, buf, len, deadline);
     while (len > 0) {
         ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
         if (n > 0) {
@@ -269,6 +328,26 @@ static int send_all(struct emc *c, const char *buf, size_t len,
     return 0;
 }
 
+/* One TLS read into rbuf: 0 when bytes came, -1 when the connection
+ * failed, 1 when the session waits for the socket (*ev says on what). */
+static int read_tls(struct emc *c, short *ev)
+{
+    char why[256];
+    ssize_t n = emc_tls_read(c->tls, c->rbuf + c->rlen, c->rcap - c->rlen, ev,
+                             why, sizeof why);
+    if (n > 0) {
+        c->rlen += (size_t)n;
+        return 0;
+    }
+    if (n == EMC_TLS_WAIT)
+        return 1;
+    if (n == EMC_TLS_EOF)
+        set_err(c, EMC_ERR_EOF, "server closed the connection");
+    else
+        set_err(c, EMC_ERR_IO, "receiving: %s", why);
+    return -1;
+}
+
 /* Reads whatever the socket has, waiting until the deadline for some. */
 static int read_more(struct emc *c, int64_t deadline)
 {
@@ -287,6 +366,17 @@ static int read_more(struct emc *c, int64_t deadline)
         c->rcap = want;
     }
     for (;;) {
+        if (c->tls != NULL) {
+            short ev = 0;
+            int r = read_tls(c, &ev);
+            if (r <= 0)
+                return r;
+            if (wait_fd(c->fd, ev, deadline) < 0) {
+                fail_errno(c, "waiting for the reply");
+                return -1;
+            }
+            continue;
+        }
         ssize_t n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
         if (n > 0) {
             c->rlen += (size_t)n;
@@ -410,19 +500,47 @@ static enum emc_status await_reply(struct emc *c, uint32_t msgid,
     }
 }
 
-int emc_wait_notification(struct emc *c, int timeout_ms)
+/* Waits up to timeout_ms (-1: without end) for the first bytes of a
+ * message outside a call: 1 when they are there, 0 when the time passed or
+ * a signal came, -1 when the connection failed. Over TLS the socket can be
+ * readable with records that carry no message (session tickets): those
+ * are read and the wait goes on. */
+static int wait_first(struct emc *c, int timeout_ms)
 {
-    if (c->err != EMC_ERR_NONE)
-        return -1;
-    if (c->rlen == 0) {
+    int64_t deadline = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
+    for (;;) {
+        if (c->tls != NULL && emc_tls_pending(c->tls))
+            return 1;
+        int ms = -1;
+        if (timeout_ms >= 0) {
+            int64_t left = deadline - now_ms();
+            ms = left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
+        }
         struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-        int n = poll(&pfd, 1, timeout_ms < 0 ? -1 : timeout_ms);
+        int n = poll(&pfd, 1, ms);
         if (n == 0 || (n < 0 && errno == EINTR))
             return 0;
         if (n < 0) {
             fail_errno(c, "waiting for a notification");
             return -1;
         }
+        if (c->tls == NULL)
+            return 1;
+        short ev;
+        int r = read_tls(c, &ev);
+        if (r <= 0)
+            return r == 0 ? 1 : -1;
+    }
+}
+
+int emc_wait_notification(struct emc *c, int timeout_ms)
+{
+    if (c->err != EMC_ERR_NONE)
+        return -1;
+    if (c->rlen == 0) {
+        int r = wait_first(c, timeout_ms);
+        if (r <= 0)
+            return r;
     }
     msgpack_zone *zone;
     msgpack_object o;

@@ -1,5 +1,5 @@
 /* client.h: a small synchronous MessagePack-RPC client for expomatchd
- * (TCP or Unix socket), used by expomatch-cli, tools and tests.
+ * (TCP, TLS or Unix socket), used by expomatch-cli, tools and tests.
  *
  * One call at a time per connection: emc_call() sends
  * [0, msgid, method, [args]] and blocks until the response with the same
@@ -77,6 +77,28 @@ struct emc; /* one connection; opaque */
  * forever). Returns NULL and writes a message to errbuf on failure. */
 struct emc *emc_connect_tcp(const char *host, int port, int timeout_ms,
                             char *errbuf, size_t errlen);
+
+/* TLS settings of emc_connect_tls. The strings are read during the call
+ * only. The server's certificate is always verified: it must chain to
+ * ca_file and name the host (an IP literal is matched against the
+ * certificate's IP addresses, a name against its DNS names and sent as
+ * SNI). */
+struct emc_tls {
+    const char *ca_file;     /* PEM CA(s); NULL: the system's CA store */
+    const char *cert_file;   /* client certificate (PEM, chain), or NULL */
+    const char *key_file;    /* its private key; NULL: read from cert_file */
+    const char *server_name; /* name the certificate must carry; NULL: host */
+};
+
+/* As emc_connect_tcp, then a TLS handshake (TLS 1.2 or later) within the
+ * same timeout. opts NULL means all defaults. A certificate that does not
+ * verify, or a client certificate the server refuses during the
+ * handshake, fails here with the reason in errbuf. Under TLS 1.3 a server
+ * checks a client certificate after the client's side of the handshake is
+ * done: a refusal then shows as the first call failing (EMC_ERR_IO). */
+struct emc *emc_connect_tls(const char *host, int port, int timeout_ms,
+                            const struct emc_tls *opts, char *errbuf,
+                            size_t errlen);
 
 /* Same for a Unix stream socket at path. */
 struct emc *emc_connect_unix(const char *path, int timeout_ms, char *errbuf,

@@ -1,6 +1,8 @@
 /* rpcbench.c: expomatch-bench, a single-threaded epoll load generator that
  * measures expomatchd (MessagePack-RPC) and redis-server (RESP) alike, so
- * the two can be compared with the same client on the same machine. */
+ * the two can be compared with the same client on the same machine; with
+ * --tls it speaks TLS to expomatchd's tls-port, so that TLS can be compared
+ * with plain TCP the same way. */
 #include "mpscan.h"
 #include "token.h"
 #include "xmalloc.h"
@@ -12,6 +14,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +51,7 @@ enum method { METHOD_PING, METHOD_PROFILE_GET };
 
 enum conn_state {
     CONN_CONNECTING, /* non-blocking connect in progress */
+    CONN_HANDSHAKE,  /* TLS handshake in progress (--tls) */
     CONN_AUTHING,    /* auth sent, waiting for its reply */
     CONN_READY,      /* set up; waits for every other connection */
     CONN_RUNNING,    /* sending and receiving the load */
@@ -55,6 +60,7 @@ enum conn_state {
 
 struct conn {
     int fd;                /* the socket, -1 once dead */
+    SSL *ssl;              /* TLS session on it (--tls), or NULL */
     enum conn_state state; /* where it is in its life */
     int want_out;          /* EPOLLOUT is registered: a write was partial */
     char *wbuf;            /* requests not yet written */
@@ -91,6 +97,9 @@ struct bench {
     double warmup;
     int redis_inline;       /* PING as an inline command, not multibulk */
     char *token;            /* auth token, or NULL */
+    int tls;                /* speak TLS */
+    const char *cacert;     /* verify the server against this CA, or NULL */
+    SSL_CTX *ssl_ctx;       /* TLS context of every connection */
     const char *event, *id; /* profile.get arguments */
 
     /* Requests, prepared once. */
@@ -270,6 +279,11 @@ static void conn_kill(struct bench *b, struct conn *c, const char *why)
     b->errors++;
     if (c->state == CONN_READY || c->state == CONN_RUNNING)
         b->ready--;
+    if (c->ssl != NULL) {
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+        ERR_clear_error();
+    }
     close(c->fd);
     c->fd = -1;
     c->state = CONN_DEAD;
@@ -286,13 +300,46 @@ static void update_events(struct bench *b, struct conn *c, int want_out)
     c->want_out = want_out;
 }
 
+/* Sends on the socket or through the TLS session; -1 with errno EAGAIN
+ * when it cannot take more now. */
+static ssize_t conn_send(struct conn *c, const void *buf, size_t len)
+{
+    if (c->ssl == NULL)
+        return send(c->fd, buf, len, MSG_NOSIGNAL);
+    size_t n = 0;
+    if (SSL_write_ex(c->ssl, buf, len, &n) == 1)
+        return (ssize_t)n;
+    int e = SSL_get_error(c->ssl, 0);
+    ERR_clear_error();
+    errno =
+        e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? EAGAIN : EPIPE;
+    return -1;
+}
+
+/* Receives from the socket or the TLS session: bytes, 0 at the end, or -1
+ * with errno (EAGAIN: nothing now). */
+static ssize_t conn_recv(struct conn *c, void *buf, size_t len)
+{
+    if (c->ssl == NULL)
+        return recv(c->fd, buf, len, 0);
+    size_t n = 0;
+    if (SSL_read_ex(c->ssl, buf, len, &n) == 1)
+        return (ssize_t)n;
+    int e = SSL_get_error(c->ssl, 0);
+    ERR_clear_error();
+    if (e == SSL_ERROR_ZERO_RETURN)
+        return 0;
+    errno = e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? EAGAIN
+                                                                  : ECONNRESET;
+    return -1;
+}
+
 /* Writes what wbuf holds, in one send when the socket takes it all; asks
  * for writability only when it did not. */
 static void conn_flush(struct bench *b, struct conn *c)
 {
     while (c->woff < c->wlen) {
-        ssize_t n =
-            send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+        ssize_t n = conn_send(c, c->wbuf + c->woff, c->wlen - c->woff);
         if (n > 0) {
             c->woff += (size_t)n;
             continue;
@@ -483,7 +530,7 @@ static void conn_read(struct bench *b, struct conn *c, int64_t now)
             c->rbuf = xrealloc(c->rbuf, c->rcap);
         }
         size_t room = c->rcap - c->rlen;
-        ssize_t n = recv(c->fd, c->rbuf + c->rlen, room, 0);
+        ssize_t n = conn_recv(c, c->rbuf + c->rlen, room);
         if (n == 0) {
             conn_kill(b, c, "server closed the connection");
             return;
@@ -501,22 +548,19 @@ static void conn_read(struct bench *b, struct conn *c, int64_t now)
         else
             parse_redis(b, c, now);
         /* A read that filled the buffer may have left more behind; else
-         * one read per wake-up saves the syscall that would say EAGAIN. */
-        if (c->state == CONN_DEAD || (size_t)n < room)
+         * one read per wake-up saves the syscall that would say EAGAIN.
+         * A TLS session may hold decrypted bytes the socket no longer
+         * signals: read until it says it has none. */
+        if (c->state == CONN_DEAD ||
+            ((size_t)n < room && (c->ssl == NULL || !SSL_pending(c->ssl))))
             return;
     }
 }
 
-/* The connect finished (or failed): authenticate or be ready. */
-static void conn_connected(struct bench *b, struct conn *c)
+/* The connection is set up (TCP, and TLS when asked): authenticate or be
+ * ready. */
+static void conn_established(struct bench *b, struct conn *c)
 {
-    int soerr = 0;
-    socklen_t sl = sizeof soerr;
-    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-    if (soerr != 0) {
-        conn_kill(b, c, strerror(soerr));
-        return;
-    }
     if (b->auth_req != NULL) {
         c->state = CONN_AUTHING;
         wbuf_reserve(c, b->auth_len);
@@ -529,6 +573,51 @@ static void conn_connected(struct bench *b, struct conn *c)
         b->ready++;
         update_events(b, c, 0);
     }
+}
+
+/* Drives the TLS handshake as far as the socket allows. */
+static void conn_handshake(struct bench *b, struct conn *c)
+{
+    int r = SSL_do_handshake(c->ssl);
+    if (r == 1) {
+        conn_established(b, c);
+        return;
+    }
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        update_events(b, c, e == SSL_ERROR_WANT_WRITE);
+        return;
+    }
+    char why[160] = "TLS handshake failed";
+    unsigned long err = ERR_peek_last_error();
+    if (err != 0)
+        ERR_error_string_n(err, why, sizeof why);
+    ERR_clear_error();
+    conn_kill(b, c, why);
+}
+
+/* The connect finished (or failed): TLS, then authenticate or be ready. */
+static void conn_connected(struct bench *b, struct conn *c)
+{
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+    if (soerr != 0) {
+        conn_kill(b, c, strerror(soerr));
+        return;
+    }
+    if (b->ssl_ctx == NULL) {
+        conn_established(b, c);
+        return;
+    }
+    c->ssl = SSL_new(b->ssl_ctx);
+    if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+        conn_kill(b, c, "cannot create a TLS session");
+        return;
+    }
+    SSL_set_connect_state(c->ssl);
+    c->state = CONN_HANDSHAKE;
+    conn_handshake(b, c);
 }
 
 static int conn_open(struct bench *b, struct conn *c)
@@ -561,6 +650,8 @@ static int conn_open(struct bench *b, struct conn *c)
 
 static void conn_free(struct conn *c)
 {
+    if (c->ssl != NULL)
+        SSL_free(c->ssl);
     if (c->fd >= 0)
         close(c->fd);
     free(c->wbuf);
@@ -595,6 +686,10 @@ static void handle_event(struct bench *b, struct conn *c, uint32_t events,
         return;
     if (c->state == CONN_CONNECTING) {
         conn_connected(b, c);
+        return;
+    }
+    if (c->state == CONN_HANDSHAKE) {
+        conn_handshake(b, c);
         return;
     }
     if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
@@ -734,6 +829,10 @@ static void usage(FILE *f)
         "needs it)\n"
         "  --event E, --id ID   the profile to read with profile.get\n"
         "  --inline       send PING to redis as an inline command\n"
+        "  --tls          speak TLS (expomatchd's tls-port); the server is "
+        "not\n"
+        "                 verified unless --cacert is given\n"
+        "  --cacert FILE  verify the server's certificate against this CA\n"
         "\n"
         "Exit status: 0 measured; 1 the run failed; 2 auth failed; 3 could "
         "not\n"
@@ -818,6 +917,32 @@ static int resolve(struct bench *b)
     return found ? 0 : -1;
 }
 
+/* One client context for every connection: TLS 1.2 or later, the
+ * daemon's default ciphers; the server checked only against --cacert
+ * (loopback only, so a benchmark may skip it). */
+static int make_tls_context(struct bench *b)
+{
+    if (b->target != TARGET_EXPOMATCH) {
+        fprintf(stderr, "expomatch-bench: --tls is for --target expomatch\n");
+        return -1;
+    }
+    b->ssl_ctx = SSL_CTX_new(TLS_client_method());
+    if (b->ssl_ctx == NULL)
+        return -1;
+    SSL_CTX_set_min_proto_version(b->ssl_ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(b->ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    SSL_CTX_set_mode(b->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                     SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (b->cacert == NULL)
+        return 0;
+    if (SSL_CTX_load_verify_locations(b->ssl_ctx, b->cacert, NULL) != 1) {
+        fprintf(stderr, "expomatch-bench: cannot load CA file %s\n", b->cacert);
+        return -1;
+    }
+    SSL_CTX_set_verify(b->ssl_ctx, SSL_VERIFY_PEER, NULL);
+    return 0;
+}
+
 /* Enough descriptors for every connection, within the hard limit. */
 static void raise_fd_limit(int conns)
 {
@@ -840,6 +965,8 @@ static int parse_options(int argc, char **argv, struct bench *b)
         O_EVENT,
         O_ID,
         O_INLINE,
+        O_TLS,
+        O_CACERT,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -850,6 +977,8 @@ static int parse_options(int argc, char **argv, struct bench *b)
         {"event", required_argument, NULL, O_EVENT},
         {"id", required_argument, NULL, O_ID},
         {"inline", no_argument, NULL, O_INLINE},
+        {"tls", no_argument, NULL, O_TLS},
+        {"cacert", required_argument, NULL, O_CACERT},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -916,6 +1045,11 @@ static int parse_options(int argc, char **argv, struct bench *b)
         case O_EVENT: b->event = optarg; break;
         case O_ID: b->id = optarg; break;
         case O_INLINE: b->redis_inline = 1; break;
+        case O_TLS: b->tls = 1; break;
+        case O_CACERT:
+            b->cacert = optarg;
+            b->tls = 1;
+            break;
         case O_HELP: return 1;
         default: return -1;
         }
@@ -964,6 +1098,8 @@ int main(int argc, char **argv)
     }
     if (resolve(&b) < 0)
         return EXIT_USAGE;
+    if (b.tls && make_tls_context(&b) < 0)
+        return EXIT_USAGE;
     raise_fd_limit(b.conns);
     prepare_requests(&b);
     int status = run(&b);
@@ -982,5 +1118,6 @@ int main(int argc, char **argv)
         explicit_bzero(b.auth_req, b.auth_len);
     free(b.auth_req);
     free(b.tail);
+    SSL_CTX_free(b.ssl_ctx);
     return status;
 }

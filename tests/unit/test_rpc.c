@@ -28,6 +28,7 @@
 #include "metrics.h"
 #include "rpc.h"
 #include "server.h"
+#include "transport.h"
 
 #define ADMIN_TOKEN "x-admin-token-0123456789"
 #define WAIT_MS 3000 /* longest wait for a reply or a close */
@@ -434,7 +435,7 @@ static int setup(void **state)
         return -1;
     if (fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK) < 0)
         return -1;
-    if (conn_new(&f->srv, sv[0], "test") == NULL)
+    if (conn_new(&f->srv, sv[0], "test", transport_raw_attach) == NULL)
         return -1;
     f->cfd = sv[1];
     msgpack_zone_init(&f->zone, 4096);

@@ -78,7 +78,7 @@ $(BUILD)/gen/tznames.c: tools/gen_tznames.py
 # One library: the core functions, then the meetings that hook into them
 # (later files use the helpers of earlier ones).
 LUA_SRC := daemon/functions.lua daemon/meetings.lua daemon/meetings_read.lua \
-	daemon/meetings_onsite.lua daemon/meetings_sched.lua daemon/dashboard.lua
+	daemon/meetings_onsite.lua daemon/meetings_sched.lua daemon/dashboard.lua daemon/audit.lua
 $(BUILD)/gen/functions_lua.c: $(LUA_SRC) tools/embed.sh
 	@mkdir -p $(dir $@)
 	cat $(LUA_SRC) > $(BUILD)/gen/expomatch.lua

@@ -192,7 +192,6 @@ static void conn_process(struct conn *c)
     c->in_batch = true;
     /* One clock read for the batch: its requests all arrived together. */
     c->batch_us = now_us();
-    c->last_active_ms = c->batch_us / 1000;
     for (int n = 0; c->state == CONN_OPEN && !c->blocked && !c->input_paused;
          n++) {
         size_t avail = buf_pending(&c->in);
@@ -225,6 +224,9 @@ static void conn_process(struct conn *c)
             break;
         }
         mpscan_reset(&c->scan);
+        /* Activity is a whole request (idle-timeout): the bytes of one
+         * trickled in and never finished do not hold the socket. */
+        c->last_active_ms = c->batch_us / 1000;
         int rc = rpc_handle_frame(c, (const char *)start, objlen);
         msgpack_zone_clear(&c->srv->zone);
         buf_consume(&c->in, objlen);

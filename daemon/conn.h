@@ -18,6 +18,7 @@ struct server;
 struct transport_ops;
 struct method;
 struct subs_member;
+struct audit_rec;
 
 enum conn_state {
     CONN_OPEN,     /* reading requests and writing replies */
@@ -53,6 +54,7 @@ struct req {
     void *priv;                /* handler state while the request is async */
     void (*priv_free)(void *); /* frees priv when the reply is done */
     size_t bytes;              /* request size, counted in inflight_bytes */
+    struct audit_rec *audit;   /* its audit entry (audit.c), or NULL */
 };
 
 struct conn {

@@ -15,6 +15,7 @@ method_fn h_meeting_cancel, h_meeting_noshow, h_meeting_feedback;
 method_fn h_meeting_get, h_meeting_list, h_meeting_inbox;
 method_fn h_agenda_get, h_agenda_ics, h_checkin, h_stats_get;
 method_fn h_schedule_optimize;
+method_fn h_audit_list;
 
 /* Stops running optimizations and waits for their threads (at exit). */
 void schedule_shutdown(void);

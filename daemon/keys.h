@@ -12,6 +12,8 @@
  *   em:{E}:bf:<id>          wrong-badge counter (expires)
  *   em:{E}:bl:<id>          badge lock (expires)
  *   em:{E}:log              change stream: kind, id, v; never personal data
+ *   em:{E}:audit            audit stream (audit.c): time, token id, role,
+ *                           method, target, result, actor, peer
  */
 #ifndef EM_KEYS_H
 #define EM_KEYS_H

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "auth.h"
 #include "cmd.h"
 #include "handlers.h"
@@ -26,6 +27,7 @@ static void on_created(void *priv, const redisReply *reply,
     if (err) {
         rpc_reply_err(w->r, err);
     } else {
+        audit_set_target(w->r, "token", w->id);
         msgpack_packer *pk = rpc_reply_begin(w->r);
         msgpack_pack_map(pk, 2);
         mp_pack_cstr(pk, "token");

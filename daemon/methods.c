@@ -242,6 +242,15 @@ struct method rpc_methods[] = {
      .flags = M_EVENT,
      .args = {{"event", ARG_STR, R}},
      .nargs = 1},
+    {.name = "audit.list",
+     .handler = h_audit_list,
+     .roles = ROLE_ORGANIZER,
+     .flags = M_EVENT,
+     .args = {{"event", ARG_STR, R},
+              {"cursor", ARG_STR, 0},
+              {"count", ARG_INT, 0},
+              {"reverse", ARG_BOOL, 0}},
+     .nargs = 4},
 };
 
 const size_t rpc_nmethods = sizeof rpc_methods / sizeof rpc_methods[0];

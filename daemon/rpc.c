@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "badge.h"
 #include "buf.h"
 #include "log.h"
@@ -74,10 +75,12 @@ static msgpack_packer *reply_start(struct req *r)
     return &r->pk;
 }
 
-static void reply_finish(struct req *r, bool error)
+static void reply_finish(struct req *r, enum errcode code)
 {
     if (r->method)
-        metrics_observe(&r->method->stats, now_us() - r->start_us, error);
+        metrics_observe(&r->method->stats, now_us() - r->start_us,
+                        code != ERR_NONE);
+    audit_finish(r, code);
     conn_req_done(r);
 }
 
@@ -90,7 +93,7 @@ msgpack_packer *rpc_reply_begin(struct req *r)
 
 void rpc_reply_end(struct req *r)
 {
-    reply_finish(r, false);
+    reply_finish(r, ERR_NONE);
 }
 
 void rpc_reply_error(struct req *r, enum errcode code, const char *fmt, ...)
@@ -110,7 +113,7 @@ void rpc_reply_error(struct req *r, enum errcode code, const char *fmt, ...)
     mp_pack_cstr(pk, "message");
     mp_pack_cstr(pk, msg);
     msgpack_pack_nil(pk);
-    reply_finish(r, true);
+    reply_finish(r, code);
 }
 
 void rpc_reply_err(struct req *r, const struct err *err)
@@ -241,6 +244,8 @@ static void dispatch(struct req *r, const msgpack_object *params,
 {
     struct conn *c = r->conn;
     struct method *m = r->method;
+    /* Before any check: refused calls are recorded too. */
+    audit_begin(r, params);
     if (!(m->flags & M_PREAUTH)) {
         if (c->role == ROLE_NONE) {
             rpc_reply_error(r, ERR_UNAUTHORIZED, "call auth first");

@@ -319,7 +319,8 @@ def test_subscriber_that_does_not_read_is_disconnected(make_stack):
     limit = 65536  # the smallest subscriber-buffer-limit allowed
     stack = make_stack(["--subscriber-buffer-limit", str(limit)])
     d = stack.daemon
-    with d.admin() as a, d.client(rcvbuf=4096) as sub, d.client() as other:
+    # `other` authenticates: the test may outlast auth-timeout (ASan)
+    with d.admin() as a, d.client(rcvbuf=4096) as sub, d.admin() as other:
         ev = new_event(a)
         sub.call("auth", token=make_token(a, ev, "organizer")["token"])
         sub.call("subscribe", event=ev, topics=["event"])

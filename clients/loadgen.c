@@ -86,6 +86,7 @@ static void usage(FILE *f)
         "                         [--event ID] [--seed S] [--rate "
         "OPS_PER_S]\n"
         "                         [--max-error-rate R] [--timeout MS]\n"
+        "                         [--ack-log FILE] [--retry N]\n"
         "\n"
         "Simulates an expo day against expomatchd: creates an event with P\n"
         "participants (not measured), then runs N kiosks and M app backends\n"
@@ -116,6 +117,12 @@ static void usage(FILE *f)
         "  --max-error-rate R errors per call tolerated before exiting 1 "
         "(default 0)\n"
         "  --timeout MS       deadline of each call (default 10000)\n"
+        "  --ack-log FILE     write one line per acknowledged write to FILE\n"
+        "  --retry N          after unavailable, a timeout or a lost "
+        "connection,\n"
+        "                     send the same call again up to N times (same\n"
+        "                     request_id; backoff 50 ms to 1 s), re-make lost\n"
+        "                     connections, and count unavailable as expected\n"
         "\n"
         "Errors: a reply with code `conflict` is an expected outcome of a "
         "busy\n"
@@ -179,6 +186,8 @@ static int parse_options(int argc, char **argv, struct lg_options *o)
         O_RATE,
         O_MAXERR,
         O_TIMEOUT,
+        O_ACKLOG,
+        O_RETRY,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -193,6 +202,8 @@ static int parse_options(int argc, char **argv, struct lg_options *o)
         {"rate", required_argument, NULL, O_RATE},
         {"max-error-rate", required_argument, NULL, O_MAXERR},
         {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"ack-log", required_argument, NULL, O_ACKLOG},
+        {"retry", required_argument, NULL, O_RETRY},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -270,6 +281,12 @@ static int parse_options(int argc, char **argv, struct lg_options *o)
                 goto bad;
             o->timeout_ms = (int)v;
             break;
+        case O_ACKLOG: o->ack_log = optarg; break;
+        case O_RETRY:
+            if (parse_num(optarg, 0, 1000, &v) < 0)
+                goto bad;
+            o->retry = (int)v;
+            break;
         case O_HELP: return 1;
         default: return -1;
         }
@@ -346,6 +363,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "expomatch-loadgen: cannot make an event loop\n");
         return LG_EXIT_ERRORS;
     }
+    if (lg.o.ack_log != NULL && lg_ack_open(&lg, lg.o.ack_log) < 0)
+        return LG_EXIT_USAGE;
     lg.rng = lg.o.seed + 0x51ed27;
     for (int i = 0; i < LG_NMETHODS; i++)
         lg_stats_init(&lg.stats[i], lg_method_names[i]);
@@ -376,6 +395,12 @@ int main(int argc, char **argv)
                (double)lg_hist_quantile(&lg.setup_lat, 0.99) / 1000);
         double secs = (double)(lg.t_end - lg.t_start) / 1e6;
         struct lg_totals t;
+        if (lg.o.retry > 0)
+            /* Before the report, whose last line stays the last. */
+            printf("faults: unavailable=%lld retries=%lld reconnects=%lld "
+                   "attempt_timeouts=%lld max_attempt_ms=%.1f\n",
+                   lg.unavailable, lg.retries, lg.reconnects,
+                   lg.attempt_timeouts, (double)lg.max_attempt_us / 1000);
         lg_report(stdout, lg.stats, LG_NMETHODS, secs, &t);
         if (status == LG_EXIT_OK && t.errors > 0) {
             double rate = t.ops > 0 ? (double)t.errors / (double)t.ops : 1;
@@ -391,6 +416,7 @@ int main(int argc, char **argv)
     if (lg.admin != NULL)
         emca_free(lg.admin);
     lg_flows_free(&lg);
+    lg_ack_close(&lg);
     free(lg.workers);
     free(lg.parts);
     event_free(sig);

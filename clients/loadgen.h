@@ -12,6 +12,7 @@
 #include <msgpack.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Exit statuses; scripts tell the failures apart by them. */
 enum {
@@ -54,6 +55,10 @@ struct lg_options {
     double max_error_rate; /* --max-error-rate: errors/ops tolerated */
     int timeout_ms;        /* --timeout: per call */
     int setup_window;      /* registration calls in flight */
+    const char *ack_log;   /* --ack-log: file of acknowledged writes */
+    int retry;             /* --retry: extra attempts per call after
+                              unavailable, timeout or a lost connection
+                              (0: none); lost connections are re-made */
 };
 
 /* Small fixed lists per participant, filled from replies. */
@@ -81,9 +86,15 @@ struct lg_session {
     int actor;             /* the participant of the call in flight */
     enum lg_method method; /* the call in flight */
     char mid[LG_MID];      /* meeting.respond: the meeting answered */
-    int64_t t_sent;        /* when it was sent, us */
-    bool busy;             /* a call in flight */
-    bool waiting;          /* queued for the rate limiter */
+    char rid[40];          /* meeting.request: its request_id, kept for
+                              retries so that they create nothing twice */
+    int64_t t_first;       /* when the call was first sent, us */
+    int64_t t_sent;        /* when its current attempt was sent, us */
+    int attempts;          /* retries made of the call in flight */
+    bool busy;             /* a call in flight (or waiting to retry) */
+    bool parked;           /* idle until its connection is back */
+    struct event *retry_timer;    /* backoff before the next attempt */
+    bool waiting;                 /* queued for the rate limiter */
     struct lg_session *next_wait; /* the rate limiter's queue */
     msgpack_sbuffer args;         /* arguments being packed */
 };
@@ -94,8 +105,10 @@ struct lg_worker {
     struct emca *conn;
     bool kiosk;  /* a kiosk (badge calls) or an app backend */
     int index;   /* among its kind */
-    char *token; /* minted in setup */
+    char *token; /* minted in setup; kept for reconnects with --retry */
     bool ready, dead;
+    int failures;                  /* reconnects failed in a row */
+    struct event *reconnect_timer; /* backoff before reconnecting */
     int nsessions;
     struct lg_session *sessions;
 };
@@ -134,6 +147,14 @@ struct lg {
     int32_t recipients[256];   /* participants recently sent a request */
     unsigned nrecipients;      /* pushed so far (ring) */
     struct lg_method_stats stats[LG_NMETHODS];
+
+    /* Faults (--retry) and the ack log (--ack-log). */
+    FILE *ack;                  /* NULL without --ack-log */
+    long long unavailable;      /* `unavailable` replies, every attempt */
+    long long retries;          /* attempts re-sent */
+    long long reconnects;       /* connections made again */
+    long long attempt_timeouts; /* attempts that hit --timeout */
+    int64_t max_attempt_us;     /* longest single attempt */
 };
 
 /* Microseconds on the monotonic clock. */
@@ -173,5 +194,13 @@ void lg_flows_stop(struct lg *lg);
 void lg_flows_force(struct lg *lg);
 /* Frees the workers. */
 void lg_flows_free(struct lg *lg);
+
+/* The ack log (loadgen_ack.c): opened before setup (-1 after saying
+ * why), one line per acknowledged write, closed at exit. */
+int lg_ack_open(struct lg *lg, const char *path);
+void lg_ack_profile(struct lg *lg, int actor, long long version);
+void lg_ack_write(struct lg *lg, const struct lg_session *s,
+                  const msgpack_object *result);
+void lg_ack_close(struct lg *lg);
 
 #endif

@@ -40,6 +40,12 @@ static const int kiosk_weights[LG_NMETHODS] = {
 #define ACCEPT_PCT 70
 /* How long draining may take beyond the call timeout, ms. */
 #define DRAIN_SLACK_MS 1000
+/* --retry: backoff between attempts of one call, and between reconnects
+ * of a connection (given up after RECONNECT_MAX failures in a row). */
+#define RETRY_MIN_MS 50
+#define RETRY_MAX_MS 1000
+#define RECONNECT_MIN_MS 100
+#define RECONNECT_MAX 40
 
 static void session_next(struct lg_session *s);
 
@@ -133,10 +139,27 @@ static void learn_inbox(struct lg *lg, int actor, const msgpack_object *r)
 /* ---- calls -------------------------------------------------------------- */
 
 /* Outcomes that a busy expo day produces by itself: two sessions answering
- * the same request, a request between a pair that already has one. */
-static bool expected_code(const char *code)
+ * the same request, a request between a pair that already has one. With
+ * --retry the run expects faults, and `unavailable` is what the contract
+ * says a client gets during one: expected too, and counted on its own. */
+static bool expected_code(const struct lg *lg, const char *code)
 {
-    return strcmp(code, "conflict") == 0;
+    return strcmp(code, "conflict") == 0 ||
+           (lg->o.retry > 0 && strcmp(code, "unavailable") == 0);
+}
+
+/* Outcomes after which the same call may be sent again: the store did not
+ * answer, or the call or its connection was lost on the way. A retry is
+ * safe: meeting.request carries the same request_id, profile.put and
+ * checkin are whole-state writes, and a repeated meeting.respond is at
+ * worst a `conflict`. */
+static bool retryable(const struct emca_reply *r)
+{
+    if (r->status == EMCA_REPLY_ERROR)
+        return strcmp(r->error.code, "unavailable") == 0;
+    return r->status == EMCA_FAILED &&
+           (r->kind == EMCA_ERR_TIMEOUT || r->kind == EMCA_ERR_EOF ||
+            r->kind == EMCA_ERR_IO);
 }
 
 static void session_idle(struct lg_session *s)
@@ -147,22 +170,61 @@ static void session_idle(struct lg_session *s)
         event_base_loopbreak(lg->base);
 }
 
+/* Backoff before retry number n (1, 2...): 50 ms doubling up to 1 s. */
+static int retry_delay_ms(int n)
+{
+    int ms = RETRY_MIN_MS << (n < 6 ? n - 1 : 5);
+    return ms < RETRY_MAX_MS ? ms : RETRY_MAX_MS;
+}
+
+/* Plans another attempt of s's call if it has attempts left. */
+static bool retry_later(struct lg_session *s)
+{
+    struct lg *lg = s->w->lg;
+    if (lg->forced || s->attempts >= lg->o.retry)
+        return false;
+    s->attempts++;
+    lg->retries++;
+    int ms = retry_delay_ms(s->attempts);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(s->retry_timer, &tv);
+    return true;
+}
+
+/* The call's final outcome: counted once, whatever the attempts. */
+static void call_done(struct lg_session *s, const char *code, bool expected)
+{
+    struct lg *lg = s->w->lg;
+    int64_t now = lg_now_us();
+    lg_stats_add(&lg->stats[s->method], (uint64_t)(now - s->t_first), code,
+                 expected);
+    lg->inflight--;
+    lg->finished++;
+    lg->t_end = now;
+    session_idle(s);
+}
+
 static void on_reply(struct emca *c, struct emca_reply *r, void *arg)
 {
     struct lg_session *s = arg;
     struct lg *lg = s->w->lg;
-    int64_t now = lg_now_us();
+    int64_t took = lg_now_us() - s->t_sent;
     const char *code = NULL;
 
+    if (took > lg->max_attempt_us)
+        lg->max_attempt_us = took;
+    if (r->status == EMCA_REPLY_ERROR &&
+        strcmp(r->error.code, "unavailable") == 0)
+        lg->unavailable++;
+    if (r->status == EMCA_FAILED && r->kind == EMCA_ERR_TIMEOUT)
+        lg->attempt_timeouts++;
+    if (r->status != EMCA_OK && lg->o.retry > 0 && retryable(r) &&
+        retry_later(s))
+        return;
     if (r->status != EMCA_OK)
         code = r->error.code;
-    lg_stats_add(&lg->stats[s->method], (uint64_t)(now - s->t_sent), code,
-                 code != NULL && r->status == EMCA_REPLY_ERROR &&
-                     expected_code(code));
-    lg->inflight--;
-    lg->finished++;
-    lg->t_end = now;
     if (r->status == EMCA_OK) {
+        lg_ack_write(lg, s, &r->result);
         switch (s->method) {
         case LG_MATCH_TOP: learn_matches(lg, s->actor, &r->result); break;
         case LG_MEETING_REQUEST: learn_request(lg, &r->result); break;
@@ -170,7 +232,43 @@ static void on_reply(struct emca *c, struct emca_reply *r, void *arg)
         default: break;
         }
     }
-    session_idle(s);
+    call_done(s, code,
+              code != NULL && r->status == EMCA_REPLY_ERROR &&
+                  expected_code(lg, code));
+    if (!lg->stopping && !lg->forced)
+        session_next(s);
+}
+
+/* True when w has a connection that takes calls now (queued behind its
+ * auth while connecting). */
+static bool worker_usable(const struct lg_worker *w)
+{
+    if (w->conn == NULL)
+        return false;
+    enum emca_state st = emca_get_state(w->conn);
+    return st == EMCA_ST_CONNECTING || st == EMCA_ST_READY;
+}
+
+/* Sends the current attempt of s's call (packed in s->args); false when
+ * its connection refused it. */
+static bool send_attempt(struct lg_session *s)
+{
+    s->t_sent = lg_now_us();
+    return worker_usable(s->w) &&
+           emca_call_packed(s->w->conn, lg_method_names[s->method],
+                            s->args.data, s->args.size, on_reply, s) != 0;
+}
+
+static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct lg_session *s = arg;
+    struct lg *lg = s->w->lg;
+    if (send_attempt(s))
+        return;
+    /* No connection yet: that attempt failed too. */
+    if (retry_later(s))
+        return;
+    call_done(s, "eof", false);
     if (!lg->stopping && !lg->forced)
         session_next(s);
 }
@@ -275,14 +373,15 @@ static void pack_args(struct lg_session *s)
                              : lg_randn(&s->rng, lg->o.participants);
         if (to == s->actor)
             to = (to + 1) % lg->o.participants;
-        char toid[16], rid[64];
+        char toid[16];
         lg_part_id(to, toid, sizeof toid);
-        snprintf(rid, sizeof rid, "lg-%llu-%lld",
+        /* Unique per call of the run; its retries send it again. */
+        snprintf(s->rid, sizeof s->rid, "lg-%llu-%lld",
                  (unsigned long long)lg->o.seed, lg->started);
         pack_head(s, &pk, "from", 3);
         pack_kv(&pk, "to", toid);
         pack_kv(&pk, "note", "Would you like to meet? 商談しませんか");
-        pack_kv(&pk, "request_id", rid);
+        pack_kv(&pk, "request_id", s->rid);
         break;
     }
     case LG_MEETING_RESPOND: {
@@ -348,6 +447,7 @@ static void session_next(struct lg_session *s)
     struct lg *lg = s->w->lg;
     if (s->busy || s->waiting || s->w->dead || lg->stopping || lg->forced)
         return;
+    s->parked = false;
     if (lg->o.ops > 0 && lg->started >= lg->o.ops) {
         lg_flows_stop(lg);
         return;
@@ -370,14 +470,22 @@ static void session_next(struct lg_session *s)
             rate_arm(lg, now);
         return;
     }
-    choose(s);
-    pack_args(s);
-    s->t_sent = lg_now_us();
-    if (emca_call_packed(s->w->conn, lg_method_names[s->method], s->args.data,
-                         s->args.size, on_reply, s) == 0) {
-        s->w->dead = true;
+    if (lg->o.retry > 0 && !worker_usable(s->w)) {
+        /* Its connection is being made again: wait for it. */
+        s->parked = true;
         return;
     }
+    choose(s);
+    pack_args(s);
+    s->attempts = 0;
+    if (!send_attempt(s)) {
+        if (lg->o.retry > 0)
+            s->parked = true;
+        else
+            s->w->dead = true;
+        return;
+    }
+    s->t_first = s->t_sent;
     s->busy = true;
     lg->started++;
     lg->inflight++;
@@ -400,30 +508,98 @@ static void start_all(struct lg *lg)
         lg_flows_stop(lg);
 }
 
-static void on_worker_state(struct emca *c, enum emca_state st, void *arg)
+static void worker_connect(struct lg_worker *w);
+
+/* Sessions that waited for w's connection start again. */
+static void worker_resume(struct lg_worker *w)
 {
-    struct lg_worker *w = arg;
+    for (int j = 0; j < w->nsessions; j++)
+        if (w->sessions[j].parked)
+            session_next(&w->sessions[j]);
+}
+
+/* --retry: a lost connection is made again after a backoff, so that its
+ * sessions carry on after a daemon restart; too many failures in a row
+ * and the worker is dead. */
+static bool worker_reconnect_later(struct lg_worker *w)
+{
     struct lg *lg = w->lg;
-    if (st == EMCA_ST_READY) {
-        w->ready = true;
-        if (++lg->nready == lg->nworkers)
-            start_all(lg);
-        return;
-    }
+    if (lg->o.retry <= 0 || lg->forced || w->failures >= RECONNECT_MAX)
+        return false;
+    w->failures++;
+    int ms = RECONNECT_MIN_MS << (w->failures < 4 ? w->failures - 1 : 3);
+    if (ms > RETRY_MAX_MS)
+        ms = RETRY_MAX_MS;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(w->reconnect_timer, &tv);
+    return true;
+}
+
+static void worker_lost(struct lg_worker *w)
+{
+    struct lg *lg = w->lg;
     w->dead = true;
-    if (!w->ready) {
-        /* Before the day starts, one lost connection spoils the run. */
-        lg_fatal(lg, LG_EXIT_CONNECT, "%s %d: %s", w->kiosk ? "kiosk" : "app",
-                 w->index, emca_errstr(c));
-        return;
-    }
     fprintf(stderr, "expomatch-loadgen: %s %d lost its connection: %s\n",
-            w->kiosk ? "kiosk" : "app", w->index, emca_errstr(c));
+            w->kiosk ? "kiosk" : "app", w->index,
+            w->conn ? emca_errstr(w->conn) : "cannot connect");
     bool any = false;
     for (int i = 0; i < lg->nworkers; i++)
         any |= !lg->workers[i].dead;
     if (!any)
         lg_flows_stop(lg);
+}
+
+static void on_worker_state(struct emca *c, enum emca_state st, void *arg)
+{
+    struct lg_worker *w = arg;
+    struct lg *lg = w->lg;
+    if (st == EMCA_ST_READY) {
+        w->failures = 0;
+        if (w->ready) {
+            lg->reconnects++;
+            worker_resume(w);
+            return;
+        }
+        w->ready = true;
+        if (++lg->nready == lg->nworkers)
+            start_all(lg);
+        return;
+    }
+    if (!w->ready) {
+        /* Before the day starts, one lost connection spoils the run. */
+        w->dead = true;
+        lg_fatal(lg, LG_EXIT_CONNECT, "%s %d: %s", w->kiosk ? "kiosk" : "app",
+                 w->index, emca_errstr(c));
+        return;
+    }
+    if (worker_reconnect_later(w))
+        return;
+    worker_lost(w);
+}
+
+static void on_reconnect_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct lg_worker *w = arg;
+    /* Not inside any of the old connection's callbacks: free it here. */
+    emca_free(w->conn);
+    w->conn = NULL;
+    worker_connect(w);
+    if (w->conn == NULL && !worker_reconnect_later(w))
+        worker_lost(w);
+}
+
+static void worker_connect(struct lg_worker *w)
+{
+    struct lg *lg = w->lg;
+    struct emca_options o;
+    lg_conn_options(lg, &o, w->token);
+    o.on_state = on_worker_state;
+    o.state_arg = w;
+    w->conn = lg_connect(lg, &o);
+    /* Without --retry the token is needed once; wipe it as soon as the
+     * library has its copy. */
+    if (lg->o.retry <= 0)
+        explicit_bzero(w->token, strlen(w->token));
 }
 
 static void on_stop_timer(evutil_socket_t fd, short what, void *arg)
@@ -448,7 +624,6 @@ void lg_flows_start(struct lg *lg)
     lg->drain_timer = evtimer_new(lg->base, on_drain_timer, lg);
     for (int i = 0; i < lg->nworkers; i++) {
         struct lg_worker *w = &lg->workers[i];
-        struct emca_options o;
         w->nsessions = w->kiosk ? 1 : lg->o.app_sessions;
         w->sessions = xcalloc((size_t)w->nsessions, sizeof *w->sessions);
         for (int j = 0; j < w->nsessions; j++) {
@@ -459,13 +634,11 @@ void lg_flows_start(struct lg *lg)
             s->rng = lg->o.seed ^ (0x2545f4914f6cdd1dull * (uint64_t)(i + 1)) ^
                      ((uint64_t)(j + 1) << 40);
             lg_rand(&s->rng);
+            s->retry_timer = evtimer_new(lg->base, on_retry_timer, s);
             msgpack_sbuffer_init(&s->args);
         }
-        lg_conn_options(lg, &o, w->token);
-        o.on_state = on_worker_state;
-        o.state_arg = w;
-        w->conn = lg_connect(lg, &o);
-        explicit_bzero(w->token, strlen(w->token));
+        w->reconnect_timer = evtimer_new(lg->base, on_reconnect_timer, w);
+        worker_connect(w);
         if (w->conn == NULL) {
             lg_fatal(lg, LG_EXIT_CONNECT, "cannot connect the workers");
             return;
@@ -488,7 +661,8 @@ void lg_flows_stop(struct lg *lg)
         event_base_loopbreak(lg->base);
         return;
     }
-    int ms = lg->o.timeout_ms + DRAIN_SLACK_MS;
+    /* Calls waiting to retry may need every attempt they have left. */
+    int ms = lg->o.timeout_ms + DRAIN_SLACK_MS + lg->o.retry * RETRY_MAX_MS;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     evtimer_add(lg->drain_timer, &tv);
 }
@@ -497,10 +671,23 @@ void lg_flows_force(struct lg *lg)
 {
     lg_flows_stop(lg);
     lg->forced = true;
-    /* Closing fails each call in flight once, through on_reply. */
-    for (int i = 0; i < lg->nworkers; i++)
-        if (lg->workers[i].conn != NULL)
-            emca_close(lg->workers[i].conn);
+    /* Closing fails each call in flight once, through on_reply; calls
+     * waiting to retry end here as closed too. */
+    for (int i = 0; i < lg->nworkers; i++) {
+        struct lg_worker *w = &lg->workers[i];
+        if (w->conn != NULL)
+            emca_close(w->conn);
+        if (w->reconnect_timer != NULL)
+            evtimer_del(w->reconnect_timer);
+        for (int j = 0; j < w->nsessions; j++) {
+            struct lg_session *s = &w->sessions[j];
+            if (s->busy && s->retry_timer != NULL &&
+                evtimer_pending(s->retry_timer, NULL)) {
+                evtimer_del(s->retry_timer);
+                call_done(s, "closed", false);
+            }
+        }
+    }
     event_base_loopbreak(lg->base);
 }
 
@@ -510,8 +697,13 @@ void lg_flows_free(struct lg *lg)
         struct lg_worker *w = &lg->workers[i];
         emca_free(w->conn);
         w->conn = NULL;
-        for (int j = 0; j < w->nsessions; j++)
+        for (int j = 0; j < w->nsessions; j++) {
             msgpack_sbuffer_destroy(&w->sessions[j].args);
+            if (w->sessions[j].retry_timer != NULL)
+                event_free(w->sessions[j].retry_timer);
+        }
+        if (w->reconnect_timer != NULL)
+            event_free(w->reconnect_timer);
         free(w->sessions);
         if (w->token != NULL) {
             explicit_bzero(w->token, strlen(w->token));

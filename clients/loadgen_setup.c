@@ -307,16 +307,19 @@ static void on_token(struct emca *c, struct emca_reply *r, void *arg)
 struct put_ctx {
     struct lg *lg;
     int64_t t0;
+    int i; /* the participant */
 };
 
 static void on_profile_put(struct emca *c, struct emca_reply *r, void *arg)
 {
     struct put_ctx *p = arg;
     struct lg *lg = p->lg;
+    int i = p->i;
     lg_hist_record(&lg->setup_lat, (uint64_t)(lg_now_us() - p->t0));
     free(p);
     if (!setup_reply_ok(lg, r, "profile.put"))
         return;
+    lg_ack_profile(lg, i, 1);
     lg->setup_done++;
     setup_next(lg);
 }
@@ -357,6 +360,7 @@ static void setup_next(struct lg *lg)
             struct put_ctx *p = xmalloc(sizeof *p);
             p->lg = lg;
             p->t0 = lg_now_us();
+            p->i = lg->setup_sent;
             msgpack_sbuffer_clear(&sb);
             lg_pack_profile(lg, lg->setup_sent++, &pk, true);
             if (emca_call_packed(lg->admin, "profile.put", sb.data, sb.size,

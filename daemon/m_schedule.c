@@ -579,10 +579,12 @@ void h_schedule_optimize(struct req *r, const msgpack_object *map,
     j->budget_ms = (long)budget;
     j->move = args[3] ? args[3]->via.boolean : true;
     j->started_ms = mono_ms();
-    if (hostport_split(srv_global->cfg->redis, j->host, sizeof j->host,
-                       &j->port) < 0) {
+    /* The primary the main link uses now: with Sentinel, the optimizer's
+     * own link follows a failover too. */
+    if (store_primary(srv_global->store, j->host, sizeof j->host, &j->port) <
+        0) {
         free(j);
-        rpc_reply_error(r, ERR_INTERNAL, "bad store address");
+        rpc_reply_error(r, ERR_UNAVAILABLE, "no store primary known yet");
         return;
     }
     j->password = xstrdup(

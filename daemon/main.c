@@ -268,6 +268,7 @@ int main(int argc, char **argv)
         .addr = cfg.redis,
         .password = cfg.redis_password,
         .timeout_ms = cfg.redis_timeout_ms,
+        .sentinel = cfg.sentinel,
         .functions = em_functions_lua,
         .functions_len = em_functions_lua_len,
     };
@@ -309,8 +310,8 @@ int main(int argc, char **argv)
     store_free(sync_store);
     follow_free(srv.follow);
     server_free(&srv);
-    subs_cleanup();
     tls_cleanup();
+    subs_cleanup();
     match_shutdown();
     event_free(match_tick);
     if (srv.http)

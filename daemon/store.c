@@ -18,12 +18,16 @@
 
 #include "hostport.h"
 #include "log.h"
+#include "sentinel.h"
 #include "store_error.h"
 #include "xmalloc.h"
 
 #define STORE_MAX_ADDRS 4
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
+/* With sentinels a reconnect is mostly waiting for them to finish a
+ * failover: ask often (each query is one small round trip per link). */
+#define SENTINEL_BACKOFF_MAX_MS 500
 /* Sent data unacknowledged this long means the peer host is gone (a
  * frozen but living Redis still acknowledges, so a stall is unaffected). */
 #define TCP_DEAD_MS 10000
@@ -31,6 +35,7 @@
 
 enum link_state {
     LINK_IDLE,       /* no context; the retry timer is armed */
+    LINK_LOCATING,   /* asking the sentinels where the primary is */
     LINK_CONNECTING, /* context exists: TCP connect, AUTH, FUNCTION LOAD */
     LINK_UP,         /* handshake done: user commands are sent */
     LINK_CLOSING,    /* context dying or about to be dropped: send nothing */
@@ -67,14 +72,16 @@ struct store {
 
     redisAsyncContext *ac; /* current context, NULL when none */
     enum link_state state;
-    const char *hs_names[3]; /* handshake commands sent, in order */
-    int hs_sent, hs_got;     /* handshake replies expected, seen */
-    int backoff_ms;          /* delay before the next reconnect */
-    bool reported_up;        /* last value given to link_cb */
-    bool freeing;            /* in store_free: no link_cb, no sends */
-    int user_depth;          /* >0 while a user callback runs */
-    size_t pending;          /* user callbacks not yet run */
-    size_t zombies;          /* timed out, reply still awaited */
+    struct sentinel_set *sentinels; /* NULL: addrs is the primary */
+    struct sentinel_query *query;   /* in flight while LINK_LOCATING */
+    const char *hs_names[4];        /* handshake commands sent, in order */
+    int hs_sent, hs_got;            /* handshake replies expected, seen */
+    int backoff_ms;                 /* delay before the next reconnect */
+    bool reported_up;               /* last value given to link_cb */
+    bool freeing;                   /* in store_free: no link_cb, no sends */
+    int user_depth;                 /* >0 while a user callback runs */
+    size_t pending;                 /* user callbacks not yet run */
+    size_t zombies;                 /* timed out, reply still awaited */
 
     struct event *connect_timer; /* deadline of connect plus handshake */
     struct event *retry_timer;   /* backoff before reconnecting */
@@ -150,8 +157,9 @@ static void schedule_retry(struct store *st)
     struct timeval tv = {st->backoff_ms / 1000, (st->backoff_ms % 1000) * 1000};
     evtimer_add(st->retry_timer, &tv);
     st->backoff_ms *= 2;
-    if (st->backoff_ms > BACKOFF_MAX_MS)
-        st->backoff_ms = BACKOFF_MAX_MS;
+    int cap = st->sentinels ? SENTINEL_BACKOFF_MAX_MS : BACKOFF_MAX_MS;
+    if (st->backoff_ms > cap)
+        st->backoff_ms = cap;
 }
 
 /* Frees the current context from the loop (never from a hiredis callback)
@@ -207,6 +215,14 @@ static void link_ready(struct store *st)
     report(st, true);
 }
 
+/* ROLE's answer starts with "master" on a primary. */
+static bool role_is_master(const redisReply *r)
+{
+    return r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+           r->element[0]->type == REDIS_REPLY_STRING &&
+           strcmp(r->element[0]->str, "master") == 0;
+}
+
 static void on_handshake_reply(redisAsyncContext *ac, void *r, void *priv)
 {
     struct store *st = priv;
@@ -228,6 +244,15 @@ static void on_handshake_reply(redisAsyncContext *ac, void *r, void *priv)
         drop_later(st);
         return;
     }
+    if (strcmp(what, "ROLE") == 0 && !role_is_master(reply)) {
+        /* A sentinel answered before it saw the failover, or a demoted
+         * primary: writes there would fail. Ask again after a backoff. */
+        log_warn("store: %s port %d is not a primary; asking the sentinels "
+                 "again",
+                 st->addrs[st->addr_idx], st->port);
+        drop_later(st);
+        return;
+    }
     if (st->hs_got == st->hs_sent)
         link_ready(st);
 }
@@ -241,6 +266,12 @@ static void handshake_send(struct store *st, redisAsyncContext *ac)
         size_t lens[] = {4, strlen(st->password)};
         rc |= redisAsyncCommandArgv(ac, on_handshake_reply, st, 2, argv, lens);
         st->hs_names[st->hs_sent++] = "AUTH";
+    }
+    if (st->sentinels != NULL) {
+        /* Before anything is written: the address came from a sentinel,
+         * which may not have seen a failover yet. */
+        rc |= redisAsyncCommand(ac, on_handshake_reply, st, "ROLE");
+        st->hs_names[st->hs_sent++] = "ROLE";
     }
     if (st->functions != NULL) {
         /* REPLACE on every connect: a Redis restarted without persistence,
@@ -319,7 +350,44 @@ static void on_disconnect(const redisAsyncContext *cac, int status)
     schedule_retry(st);
 }
 
+static void connect_to(struct store *st);
+
+/* A sentinel said where the primary is (ip NULL: none could). */
+static void on_primary(void *priv, const char *ip, int port)
+{
+    struct store *st = priv;
+    st->query = NULL;
+    st->state = LINK_IDLE;
+    if (ip == NULL) {
+        log_warn("store: no sentinel named a primary for '%s'",
+                 st->sentinels->name);
+        schedule_retry(st);
+        return;
+    }
+    if (st->naddrs != 1 || st->port != port || strcmp(st->addrs[0], ip) != 0)
+        log_info("store: sentinels name %s port %d as the primary of '%s'", ip,
+                 port, st->sentinels->name);
+    snprintf(st->addrs[0], sizeof st->addrs[0], "%s", ip);
+    st->naddrs = 1;
+    st->addr_idx = 0;
+    st->port = port;
+    connect_to(st);
+}
+
+/* With sentinels, every (re)connect asks them first: after a failover
+ * the old address is a dead host or a demoted replica. */
 static void connect_start(struct store *st)
+{
+    if (st->sentinels == NULL) {
+        connect_to(st);
+        return;
+    }
+    st->state = LINK_LOCATING;
+    st->query =
+        sentinel_ask(st->base, st->sentinels, st->timeout_ms, on_primary, st);
+}
+
+static void connect_to(struct store *st)
 {
     const char *ip = st->addrs[st->addr_idx];
     redisAsyncContext *ac = redisAsyncConnect(ip, st->port);
@@ -455,6 +523,15 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
     } else if (reply->type == REDIS_REPLY_ERROR) {
         bool generic;
         store_error_map(reply->str, (size_t)reply->len, &e, &generic);
+        if (st->sentinels != NULL && ac == st->ac && st->state == LINK_UP &&
+            strncmp(reply->str, "READONLY", 8) == 0) {
+            /* Connected to a primary that was demoted since: find the
+             * new one. */
+            log_warn("store: %s port %d is read-only now; asking the "
+                     "sentinels again",
+                     st->addrs[st->addr_idx], st->port);
+            drop_later(st);
+        }
         if (generic) {
             char text[256];
             store_error_redact(reply->str, (size_t)reply->len, text,
@@ -599,7 +676,15 @@ struct store *store_new(struct event_base *base, const struct store_config *cfg,
         return NULL;
     }
     struct store *st = xcalloc(1, sizeof *st);
-    if (resolve(st, cfg->addr, err) < 0) {
+    if (cfg->sentinel != NULL && cfg->sentinel[0] != '\0') {
+        /* The primary's address comes from the sentinels. */
+        st->sentinels = xcalloc(1, sizeof *st->sentinels);
+        if (sentinel_parse(cfg->sentinel, st->sentinels, err) < 0) {
+            free(st->sentinels);
+            free(st);
+            return NULL;
+        }
+    } else if (resolve(st, cfg->addr, err) < 0) {
         free(st);
         return NULL;
     }
@@ -654,6 +739,8 @@ void store_free(struct store *st)
      * still use what is freed here. */
     assert(st->user_depth == 0);
     st->freeing = true;
+    sentinel_cancel(st->query);
+    st->query = NULL;
     if (st->ac != NULL) {
         redisAsyncContext *ac = st->ac;
         st->ac = NULL;
@@ -677,5 +764,15 @@ void store_free(struct store *st)
         explicit_bzero(st->password, strlen(st->password));
     free(st->password);
     free(st->functions);
+    free(st->sentinels);
     free(st);
+}
+
+int store_primary(const struct store *st, char *host, size_t hostlen, int *port)
+{
+    if (st->naddrs == 0)
+        return -1;
+    snprintf(host, hostlen, "%s", st->addrs[st->addr_idx]);
+    *port = st->port;
+    return 0;
 }

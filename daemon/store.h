@@ -20,6 +20,9 @@ struct store_config {
     const char *addr;      /* "host:port" or "[v6]:port"; resolved once */
     const char *password;  /* NULL or "" for none */
     int timeout_ms;        /* connect and command deadline */
+    const char *sentinel;  /* NULL or "": addr is the primary; else
+                              "NAME host:port,..." and the primary is
+                              asked of these sentinels on every connect */
     const char *functions; /* Lua source of the function library */
     size_t functions_len;
 };
@@ -66,10 +69,17 @@ void store_command(struct store *st, store_cb *cb, void *priv, const char *fmt,
 bool store_is_up(const struct store *st);
 
 /* Maps the text of a Redis error reply to a code and a message for
- * clients: LOADING, BUSY, MASTERDOWN, TRYAGAIN -> ERR_UNAVAILABLE; a
- * contract code as first word (after an optional "ERR ") -> that code with
- * the rest as message; anything else -> ERR_INTERNAL, generic message. */
+ * clients: LOADING, BUSY, MASTERDOWN, TRYAGAIN, READONLY, NOREPLICAS ->
+ * ERR_UNAVAILABLE; a contract code as first word (after an optional "ERR ") ->
+ * that code with the rest as message; anything else -> ERR_INTERNAL, generic
+ * message. */
 enum errcode store_map_error(const char *str, size_t len, struct err *err);
+
+/* The address of the current (or last) Redis primary, numeric: for
+ * links of other threads that must follow a Sentinel failover too.
+ * -1 when none is known yet. */
+int store_primary(const struct store *st, char *host, size_t hostlen,
+                  int *port);
 
 /* Commands whose callback has not run yet: sent and not yet answered or
  * timed out, or failed and waiting for the next loop turn. */

@@ -44,8 +44,13 @@ enum errcode store_error_map(const char *s, size_t len, struct err *err,
     *generic = false;
     /* Transient states of a healthy Redis: the caller may retry. BUSY must
      * match whole, or BUSYGROUP and BUSYKEY would count as transient. */
+    /* READONLY: a primary demoted by a failover; the link asks the
+     * sentinels again (store.c). NOREPLICAS: a primary with
+     * min-replicas-to-write that has lost its replicas refuses writes
+     * (docs/operations.md). */
     if (word_is(s, w, "LOADING") || word_is(s, w, "BUSY") ||
-        word_is(s, w, "MASTERDOWN") || word_is(s, w, "TRYAGAIN")) {
+        word_is(s, w, "MASTERDOWN") || word_is(s, w, "TRYAGAIN") ||
+        word_is(s, w, "READONLY") || word_is(s, w, "NOREPLICAS")) {
         err_set(err, ERR_UNAVAILABLE, "store is temporarily unavailable (%.*s)",
                 (int)w, s);
         return ERR_UNAVAILABLE;

@@ -15,6 +15,7 @@ import pytest
 from conftest import second_daemon
 from helpers import event_doc, make_token, new_event, profile_doc
 from rpc import RpcError
+from test_scaleout import more_daemon
 from test_meetings import all_meetings, cancel, check_shape, conn, create, \
     get, person, request, respond, slot_of
 
@@ -480,10 +481,15 @@ def test_profile_put_never_leaves_a_booking_that_breaks_the_rules(
 
 # ---- a race: two daemons on one Redis ----
 
+@pytest.mark.parametrize("ndaemons", [2, 3])
 def test_concurrent_accepts_on_two_daemons_never_double_book(make_stack,
-                                                             tmp_path):
+                                                             tmp_path,
+                                                             ndaemons):
+    """With two daemons, and with three (the scale-out issue): accepts and
+    creates through all of them at once."""
     stack = make_stack()
     other = second_daemon(stack, tmp_path)
+    thirds = [more_daemon(stack, tmp_path, "third")] if ndaemons == 3 else []
     opened = []
 
     def client_of(d, ev, role, a):
@@ -512,10 +518,11 @@ def test_concurrent_accepts_on_two_daemons_never_double_book(make_stack,
             replies = a.pipeline(reqs)
             assert all(r[2] is None for r in replies), replies
             mids = [r[3]["meeting"] for r in replies]
-            daemons = [stack.daemon, other]
-            apps = [client_of(daemons[k % 2], ev, "app", a) for k in range(8)]
+            daemons = [stack.daemon, other] + thirds
+            apps = [client_of(daemons[k % ndaemons], ev, "app", a)
+                    for k in range(8)]
             orgs = [client_of(daemons[k], ev, "organizer", a)
-                    for k in range(2)]
+                    for k in range(ndaemons)]
             errors = []
 
             def accept(k):
@@ -545,7 +552,7 @@ def test_concurrent_accepts_on_two_daemons_never_double_book(make_stack,
             threads = [threading.Thread(target=accept, args=(k,))
                        for k in range(8)]
             threads += [threading.Thread(target=organize, args=(k,))
-                        for k in range(2)]
+                        for k in range(ndaemons)]
             for t in threads:
                 t.start()
             for t in threads:
@@ -594,3 +601,5 @@ def test_concurrent_accepts_on_two_daemons_never_double_book(make_stack,
         for c in opened:
             c.close()
         other.stop()
+        for d in thirds:
+            d.stop()

@@ -60,7 +60,8 @@ endif
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit integration ci asan valgrind install clean bench bench-match bench-sched fmt
+.PHONY: all deps run test unit integration ci asan valgrind install clean bench bench-match bench-sched fmt \
+	fuzz fuzz-build fuzz-bins
 all: $(BINS) $(KIOSK_MO)
 
 $(BUILD)/%.o: %.c
@@ -171,13 +172,13 @@ asan:
 bench: all
 	@sh tests/bench/run.sh
 
-# The matching engine: evaluation on 10k generated participants, then the
 # Throughput over TLS as a ratio to plain TCP: one daemon on both ports,
 # alternating runs, medians (about a minute).
 .PHONY: bench-tls
 bench-tls: all
 	@BIN=$(BIN) sh tests/bench/tls.sh
 
+# The matching engine: evaluation on 10k generated participants, then the
 # daemon with 10k and 100k (a few minutes; generated expos are cached).
 bench-match: all
 	$(PYTHON) tests/bench/gen_expo.py --seed 1 --participants 10000 --out $(BUILD)/expo-1-10000 > /dev/null
@@ -195,6 +196,38 @@ bench-sched: $(BIN)/expomatch-schedbench
 	  echo "bench-sched: going on without glpsol (no ILP comparison)"
 	$(BIN)/expomatch-schedbench
 
+# Fuzzing (tests/fuzz): libFuzzer harnesses built by clang-14 with
+# AddressSanitizer and UBSan into build-fuzz/. make fuzz runs each for
+# FUZZ_SECONDS; make ci runs them for a short time (.ci/checks.sh).
+# dispatch links every daemon object but the store, whose place the stub
+# takes.
+FUZZ_SECONDS ?= 600
+FUZZ_HARNESSES := fuzz_frame fuzz_dispatch
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
+$(BUILD)/tests/fuzz/%.o: CPPFLAGS += -Itests/fuzz
+
+$(BUILD)/fuzz/fuzz_frame: $(BUILD)/tests/fuzz/fuzz_frame.o $(BUILD)/libproto.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/fuzz_dispatch: $(BUILD)/tests/fuzz/fuzz_dispatch.o \
+		$(BUILD)/tests/fuzz/fuzz_box.o $(BUILD)/tests/fuzz/store_stub.o \
+		$(filter-out $(BUILD)/daemon/store.o,$(DAEMON_OBJ)) $(BUILD)/libproto.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-bins: $(FUZZ_HARNESSES:%=$(BUILD)/fuzz/%)
+
+fuzz-build:
+	@mkdir -p build-fuzz && printf 'clang-14\nlibclang-rt-14-dev\n' > build-fuzz/deps.txt
+	@DEPS_LIST=build-fuzz/deps.txt sh scripts/deps.sh
+	@$(MAKE) --no-print-directory BUILD=build-fuzz BIN=build-fuzz/bin CC=clang-14 \
+	  OPT='-O1 -g' SAN='$(FUZZ_SAN)' fuzz-bins
+
+fuzz: fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/expomatch $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 755 $(BIN)/expomatchd $(BIN)/expomatch-cli $(BIN)/expomatch-kiosk \
@@ -208,6 +241,6 @@ fmt:
 	clang-format -i daemon/*.c daemon/*.h proto/*.c proto/*.h clients/*.c tests/unit/*.c tests/bench/*.c
 
 clean:
-	rm -rf build build-asan bin bin-asan
+	rm -rf build build-asan bin bin-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

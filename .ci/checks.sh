@@ -3,8 +3,11 @@
 # and UBSan, runs the unit tests built that way and the integration tests
 # against the sanitized daemon (tests/run.sh), then the dashboard in a real
 # browser against that daemon (tests/browser/run.sh, which installs
-# chromium and its npm package itself). Closes with one "N passed,
-# N failed" line summing both runs.
+# chromium and its npm package itself), then each fuzzer for
+# FUZZ_CI_SECONDS (tests/fuzz/run.sh: one "passed" per harness that found
+# nothing), then the integration tests again with the plain daemon under
+# valgrind's memcheck (tests/memcheck/run.sh). Closes with one "N passed,
+# N failed" line summing every run.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -81,6 +84,23 @@ rc=0
     echo "$?" >"$tmp/browser.rc"; } | tee "$tmp/browser.out"
 [ -f "$tmp/browser.rc" ] && rc=$(cat "$tmp/browser.rc")
 add "$tmp/browser.out" "$rc"
+
+echo "== fuzzing: each harness for ${FUZZ_CI_SECONDS:-60}s (tests/fuzz)"
+rc=0
+{ { make --no-print-directory fuzz-build &&
+    sh tests/fuzz/run.sh "${FUZZ_CI_SECONDS:-60}" fuzz_frame fuzz_dispatch; } </dev/null ||
+    echo "$?" >"$tmp/fuzz.rc"; } | tee "$tmp/fuzz.out"
+[ -f "$tmp/fuzz.rc" ] && rc=$(cat "$tmp/fuzz.rc")
+add "$tmp/fuzz.out" "$rc"
+
+echo "== integration tests with the daemon under valgrind memcheck"
+rc=0
+# valgrind cannot run an ASan build: the plain one, built as make does.
+{ { make --no-print-directory all &&
+    sh tests/memcheck/run.sh "$root/bin/expomatchd"; } </dev/null ||
+    echo "$?" >"$tmp/memcheck.rc"; } | tee "$tmp/memcheck.out"
+[ -f "$tmp/memcheck.rc" ] && rc=$(cat "$tmp/memcheck.rc")
+add "$tmp/memcheck.out" "$rc"
 
 echo "== summary of make ci"
 if [ "$skipped" -gt 0 ]; then

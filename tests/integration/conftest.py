@@ -8,7 +8,9 @@ during it is attached to the failure report.
 """
 import http.client
 import os
+import re
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -29,6 +31,13 @@ from helpers import make_token  # noqa: E402
 REDIS_SERVER = "redis-server"
 REDIS_CLI = "redis-cli"
 START_TIMEOUT = float(os.environ.get("EXPOMATCH_START_TIMEOUT", "20"))
+# A command the daemon runs under, e.g. "valgrind --tool=memcheck ..."
+# (tests/memcheck/run.sh). It finds the file for its report in
+# $EXPOMATCH_WRAPPER_LOG (valgrind: --log-file=%q{EXPOMATCH_WRAPPER_LOG}),
+# apart from the daemon's own stderr; errors reported there fail the test.
+# Such a daemon is slow to stop: STOP_TIMEOUT gives it time to write that.
+WRAPPER = shlex.split(os.environ.get("EXPOMATCH_WRAPPER", ""))
+STOP_TIMEOUT = float(os.environ.get("EXPOMATCH_STOP_TIMEOUT", "10"))
 
 # Processes alive during the current test, for the failure report.
 LIVE_DAEMONS = []
@@ -236,6 +245,7 @@ class Daemon:
         os.chmod(self.keyfile, 0o600)
         self.logfile = self.dir / ("%s.log" % name)
         self.outfile = self.dir / ("%s.out" % name)
+        self.wrapper_log = self.dir / ("%s.wrapper.log" % name)
         self.unix_socket = unix_socket
         self.extra_args = [str(a) for a in extra_args]
         self.proc = None
@@ -262,8 +272,10 @@ class Daemon:
                         "EXPOMATCH_BIN)" % binary)
         out = open(self.outfile, "ab")
         try:
-            self.proc = subprocess.Popen(self.argv(), stdout=out, stderr=out,
-                                         stdin=subprocess.DEVNULL)
+            env = dict(os.environ, EXPOMATCH_WRAPPER_LOG=str(self.wrapper_log))
+            self.proc = subprocess.Popen(WRAPPER + self.argv(), stdout=out,
+                                         stderr=out, stdin=subprocess.DEVNULL,
+                                         env=env)
         finally:
             out.close()
         if self not in LIVE_DAEMONS:
@@ -341,11 +353,18 @@ class Daemon:
     SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                        "runtime error:", "UndefinedBehaviorSanitizer")
 
+    # valgrind's closing line when it found errors (with
+    # --errors-for-leak-kinds, leaks of those kinds count as errors).
+    VALGRIND_ERRORS = re.compile(r"ERROR SUMMARY: [1-9]")
+
     def sanitizer_report(self):
         """The sanitizer's report in the daemon's stderr, if any (ASan builds
-        given as EXPOMATCH_BIN)."""
+        given as EXPOMATCH_BIN, or valgrind as EXPOMATCH_WRAPPER)."""
         text = tail(self.outfile, 400)
-        if any(m in text for m in self.SANITIZER_MARKS):
+        if WRAPPER:
+            text += "\n" + tail(self.wrapper_log, 400)
+        if any(m in text for m in self.SANITIZER_MARKS) or \
+                self.VALGRIND_ERRORS.search(text):
             return text
         return None
 
@@ -353,7 +372,7 @@ class Daemon:
         if self.alive():
             self.proc.terminate()
             try:
-                self.proc.wait(10)
+                self.proc.wait(STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)

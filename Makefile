@@ -61,7 +61,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps run test unit integration ci asan valgrind install clean bench bench-match bench-sched fmt \
-	fuzz fuzz-build fuzz-bins
+	fuzz fuzz-build fuzz-bins soak
 all: $(BINS) $(KIOSK_MO)
 
 $(BUILD)/%.o: %.c
@@ -224,6 +224,15 @@ fuzz-build:
 	@DEPS_LIST=build-fuzz/deps.txt sh scripts/deps.sh
 	@$(MAKE) --no-print-directory BUILD=build-fuzz BIN=build-fuzz/bin CC=clang-14 \
 	  OPT='-O1 -g' SAN='$(FUZZ_SAN)' fuzz-bins
+
+# The long soak: the load generator for SOAK_SECONDS with a fault every
+# SOAK_FAULT_EVERY seconds (Redis killed, frozen, the daemon killed), then
+# every acknowledged write checked and the daemon's memory growth bounded.
+SOAK_SECONDS ?= 1800
+SOAK_FAULT_EVERY ?= 60
+soak: all
+	EXPOMATCH_SOAK_SECONDS=$(SOAK_SECONDS) SOAK_FAULT_EVERY=$(SOAK_FAULT_EVERY) \
+	  $(PYTHON) -m pytest -q -s tests/integration/test_soak.py
 
 fuzz: fuzz-build
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_HARNESSES)

@@ -51,7 +51,8 @@ static void usage(FILE *f)
         "TOKEN|@FILE\n"
         "                       [--timeout SECONDS] [--event EVENT] [-t "
         "SECONDS]\n"
-        "                       [--allow-quit]\n"
+        "                       [--allow-quit] [--tls] [--cacert FILE]\n"
+        "                       [--cert FILE --key FILE]\n"
         "\n"
         "The full-screen program of an expo kiosk. A badge scanner types the\n"
         "badge's QR code (EXPOMATCH1 <event> <id> <badge>) and Enter; the\n"
@@ -74,6 +75,14 @@ static void usage(FILE *f)
         "  --allow-quit     Ctrl-C quits (otherwise only a signal does, as "
         "befits\n"
         "                   a kiosk in a public hall)\n"
+        "  --tls            speak TLS (the daemon's tls-port)\n"
+        "  --cacert FILE    the CA that signed the server's certificate "
+        "(implies\n"
+        "                   --tls; default: the system's CAs)\n"
+        "  --cert FILE      this kiosk's certificate, for a daemon that asks "
+        "one of\n"
+        "                   kiosks (tls-client-cert kiosk or require)\n"
+        "  --key FILE       its private key (default: in --cert's file)\n"
         "  --help           show this help\n"
         "\n"
         "Catalogs: $EXPOMATCH_LOCALEDIR, else ../share/locale or the build "
@@ -97,12 +106,25 @@ static int parse_int(const char *s, long lo, long hi, int *out)
 /* Returns 0, -1 on a usage error (explained), -2 for --help. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-    enum { OPT_HELP = 256, OPT_TIMEOUT, OPT_EVENT, OPT_ALLOW_QUIT };
+    enum {
+        OPT_HELP = 256,
+        OPT_TIMEOUT,
+        OPT_EVENT,
+        OPT_ALLOW_QUIT,
+        OPT_TLS,
+        OPT_CACERT,
+        OPT_CERT,
+        OPT_KEY
+    };
     static const struct option longopts[] = {
         {"help", no_argument, NULL, OPT_HELP},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"event", required_argument, NULL, OPT_EVENT},
         {"allow-quit", no_argument, NULL, OPT_ALLOW_QUIT},
+        {"tls", no_argument, NULL, OPT_TLS},
+        {"cacert", required_argument, NULL, OPT_CACERT},
+        {"cert", required_argument, NULL, OPT_CERT},
+        {"key", required_argument, NULL, OPT_KEY},
         {NULL, 0, NULL, 0},
     };
     int ch, secs;
@@ -116,6 +138,19 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'h': o->cfg.host = optarg; break;
         case 's': o->cfg.socket = optarg; break;
         case 'a': o->token_arg = optarg; break;
+        case OPT_TLS: o->cfg.tls = true; break;
+        case OPT_CACERT:
+            o->cfg.tls = true;
+            o->cfg.tls_opts.ca_file = optarg;
+            break;
+        case OPT_CERT:
+            o->cfg.tls = true;
+            o->cfg.tls_opts.cert_file = optarg;
+            break;
+        case OPT_KEY:
+            o->cfg.tls = true;
+            o->cfg.tls_opts.key_file = optarg;
+            break;
         case 'p':
             if (parse_int(optarg, 1, 65535, &o->cfg.port) < 0) {
                 fprintf(stderr, "expomatch-kiosk: bad port: %s\n", optarg);

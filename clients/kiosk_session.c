@@ -233,6 +233,9 @@ enum kiosk_outcome kiosk_client_open(struct kiosk_client *k)
     k->c = cfg->socket != NULL
                ? emc_connect_unix(cfg->socket, cfg->call_timeout_ms, errbuf,
                                   sizeof errbuf)
+           : cfg->tls
+               ? emc_connect_tls(cfg->host, cfg->port, cfg->call_timeout_ms,
+                                 &cfg->tls_opts, errbuf, sizeof errbuf)
                : emc_connect_tcp(cfg->host, cfg->port, cfg->call_timeout_ms,
                                  errbuf, sizeof errbuf);
     if (k->c == NULL) {

@@ -45,6 +45,8 @@ struct kiosk_config {
     const char *token;
     int call_timeout_ms; /* connect and each call */
     const char *event;   /* --event, or NULL to take the token's */
+    bool tls;            /* TCP with TLS: settings in tls */
+    struct emc_tls tls_opts;
 };
 
 struct kiosk_slot {

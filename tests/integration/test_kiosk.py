@@ -22,6 +22,7 @@ import pytest
 
 from conftest import REPO, daemon_binary, free_port
 from helpers import make_token, new_event, profile_doc
+from test_tls import pki, start_tls_stack  # noqa: F401 (pki: a fixture)
 
 COLS, ROWS = 80, 24
 WAIT = 5.0  # seconds for the screen to show something
@@ -402,6 +403,35 @@ def test_a_token_that_is_not_a_kiosk_token_is_refused_at_start(
     assert res.returncode == 2, res
     assert b"not a kiosk token" in res.stderr
     assert tok.encode() not in res.stderr + res.stdout
+
+
+def test_kiosk_over_tls_with_its_certificate(tmux, make_stack, pki,
+                                            tmp_path):
+    """A daemon that takes kiosk tokens only over TLS with a certificate of
+    the expo's CA (tls-client-cert kiosk): the kiosk with its certificate
+    serves a scan; without one its token is refused at start."""
+    ts = start_tls_stack(make_stack, pki)
+    with ts.admin(pki) as a:
+        ev = new_event(a)
+        a.call("profile.put", profile_doc(ev, "tls-1", company="TLS Coffee Co",
+                                          languages=["en"], badge=BADGE_EN))
+        tok = make_token(a, ev, "kiosk")["token"]
+    tok_file = tmp_path / "kiosk.token"
+    tok_file.write_text(tok + "\n")
+    binary = kiosk_binary()
+    base = [binary, "-p", str(ts.tls_port), "-a", "@%s" % tok_file,
+            "--cacert", "%s.pem" % pki["ca"]]
+    res = subprocess.run(base, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         timeout=15)
+    assert res.returncode == 2, res
+    tmux.start(base + ["--cert", "%s.pem" % pki["kiosk"],
+                       "--key", "%s.key" % pki["kiosk"]],
+               env={"EXPOMATCH_LOCALEDIR": locale_dir(binary)})
+    tmux.wait_for("Scan your badge")
+    tmux.type(scan(ev, "tls-1", BADGE_EN))
+    scr = tmux.wait_for("Welcome, TLS Coffee Co")
+    assert_private(scr)
 
 
 def test_installed_kiosk_finds_its_thai_catalog(tmux, tmp_path):

@@ -10,4 +10,12 @@
  * port separator). */
 int hostport_split(const char *s, char *host, size_t hostlen, int *port);
 
+/* Resolves "host:port" (once, at start: getaddrinfo blocks) to at most max
+ * distinct numeric addresses in ips, and its port. Returns how many, or -1
+ * with why in err, each message starting with `what` (e.g. "redis
+ * address"). */
+struct err;
+int hostport_resolve(const char *what, const char *addr, char (*ips)[64],
+                     int max, int *port, struct err *err);
+
 #endif

@@ -50,30 +50,13 @@ static bool name_ok(const char *s, size_t n)
 static int add_sentinel(struct sentinel_set *set, const char *addr,
                         struct err *err)
 {
-    char host[256], port[8];
-    int portnum;
     if (set->n == SENTINEL_MAX)
         return err_set(err, ERR_BAD_REQUEST, "sentinel: more than %d sentinels",
                        SENTINEL_MAX);
-    if (hostport_split(addr, host, sizeof host, &portnum) < 0)
-        return err_set(err, ERR_BAD_REQUEST,
-                       "sentinel: '%s': expected host:port or [v6]:port", addr);
-    snprintf(port, sizeof port, "%d", portnum);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    int rc = getaddrinfo(host, port, &hints, &res);
-    if (rc != 0)
-        return err_set(err, ERR_UNAVAILABLE, "sentinel: '%s': %s", addr,
-                       gai_strerror(rc));
-    rc = getnameinfo(res->ai_addr, res->ai_addrlen, set->ip[set->n],
-                     sizeof set->ip[set->n], NULL, 0, NI_NUMERICHOST);
-    freeaddrinfo(res);
-    if (rc != 0)
-        return err_set(err, ERR_UNAVAILABLE, "sentinel: '%s': %s", addr,
-                       gai_strerror(rc));
-    set->port[set->n++] = portnum;
+    if (hostport_resolve("sentinel", addr, &set->ip[set->n], 1,
+                         &set->port[set->n], err) < 0)
+        return -1;
+    set->n++;
     return 0;
 }
 

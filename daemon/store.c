@@ -99,39 +99,11 @@ static void connect_start(struct store *st);
  * getaddrinfo itself, only ever sees numeric addresses inside the loop. */
 static int resolve(struct store *st, const char *addr, struct err *err)
 {
-    char host[256], port[8];
-    int portnum;
-    if (addr == NULL || hostport_split(addr, host, sizeof host, &portnum) < 0)
-        return err_set(err, ERR_BAD_REQUEST,
-                       "redis address '%s': expected host:port or [v6]:port",
-                       addr ? addr : "");
-    snprintf(port, sizeof port, "%d", portnum);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    int rc = getaddrinfo(host, port, &hints, &res);
-    if (rc != 0)
-        return err_set(err, ERR_UNAVAILABLE, "redis address '%s': %s", addr,
-                       gai_strerror(rc));
-    st->naddrs = 0;
-    for (struct addrinfo *ai = res; ai && st->naddrs < STORE_MAX_ADDRS;
-         ai = ai->ai_next) {
-        char ip[64];
-        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, ip, sizeof ip, NULL, 0,
-                        NI_NUMERICHOST) != 0)
-            continue;
-        bool dup = false;
-        for (int i = 0; i < st->naddrs; i++)
-            dup = dup || strcmp(st->addrs[i], ip) == 0;
-        if (!dup)
-            memcpy(st->addrs[st->naddrs++], ip, sizeof ip);
-    }
-    freeaddrinfo(res);
-    st->port = atoi(port);
-    if (st->naddrs == 0)
-        return err_set(err, ERR_UNAVAILABLE,
-                       "redis address '%s' resolved to nothing usable", addr);
+    int n = hostport_resolve("redis address", addr, st->addrs, STORE_MAX_ADDRS,
+                             &st->port, err);
+    if (n < 0)
+        return -1;
+    st->naddrs = n;
     return 0;
 }
 

@@ -9,60 +9,9 @@
 # the whole script takes about two minutes.
 set -eu
 
-cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-BIN=${BIN:-$ROOT/bin}
-REPEATS=${BENCH_REPEATS:-5}
-SECONDS_PER_RUN=${BENCH_SECONDS:-3}
-WARMUP=${BENCH_WARMUP:-0.5}
-CONNS=${BENCH_CONNS:-50}
-PIPELINES=${BENCH_PIPELINES:-1 16}
-PYTHON=${PYTHON:-/usr/bin/python3}
-
-BENCH=$BIN/expomatch-bench
-CLI=$BIN/expomatch-cli
-DAEMON=$BIN/expomatchd
-
+NAME=run
+. "$(dirname "$0")/common.sh"
 [ -x "$BENCH" ] || { echo "run.sh: $BENCH missing; run make first" >&2; exit 1; }
-command -v redis-server >/dev/null || { echo "run.sh: redis-server not found" >&2; exit 1; }
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/expomatch-bench.XXXXXX")
-REDIS_PID=
-DAEMON_PID=
-
-# Stops only the processes this script started, and keeps the daemon's log
-# when something went wrong.
-cleanup() {
-    status=$?
-    set +e
-    [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-    [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
-    if [ "$status" -ne 0 ] && [ -s "$TMP/expomatchd.log" ]; then
-        echo "run.sh: last lines of the daemon's log:" >&2
-        tail -n 20 "$TMP/expomatchd.log" >&2
-    fi
-    rm -rf "$TMP"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# A free loopback port: bind port 0 and read what the kernel chose. Another
-# process could take it before we do; on loopback in a test run that is
-# unlikely enough.
-free_port() {
-    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Waits up to 10 s for a command to succeed.
-wait_for() {
-    i=0
-    while ! "$@" >/dev/null 2>&1; do
-        i=$((i + 1))
-        [ "$i" -le 100 ] || return 1
-        sleep 0.1
-    done
-}
 
 REDIS_PORT=$(free_port)
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \

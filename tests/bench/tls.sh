@@ -9,58 +9,12 @@
 # (default "1 16"), BIN (default bin). About a minute with the defaults.
 set -eu
 
-cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-BIN=${BIN:-$ROOT/bin}
-REPEATS=${BENCH_REPEATS:-5}
-SECONDS_PER_RUN=${BENCH_SECONDS:-3}
-WARMUP=${BENCH_WARMUP:-0.5}
-CONNS=${BENCH_CONNS:-50}
-PIPELINES=${BENCH_PIPELINES:-1 16}
-PYTHON=${PYTHON:-/usr/bin/python3}
-
-BENCH=$BIN/expomatch-bench
-CLI=$BIN/expomatch-cli
-DAEMON=$BIN/expomatchd
+NAME=tls
+. "$(dirname "$0")/common.sh"
 for f in "$BENCH" "$CLI" "$DAEMON"; do
     [ -x "$f" ] || { echo "tls.sh: $f missing; run make first" >&2; exit 1; }
 done
-command -v redis-server >/dev/null || { echo "tls.sh: redis-server not found" >&2; exit 1; }
 command -v openssl >/dev/null || { echo "tls.sh: openssl not found" >&2; exit 1; }
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/expomatch-tls-bench.XXXXXX")
-REDIS_PID=
-DAEMON_PID=
-
-# Stops only what this script started; shows the daemon's log on failure.
-cleanup() {
-    status=$?
-    set +e
-    [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-    [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
-    if [ "$status" -ne 0 ] && [ -s "$TMP/expomatchd.log" ]; then
-        echo "tls.sh: last lines of the daemon's log:" >&2
-        tail -n 20 "$TMP/expomatchd.log" >&2
-    fi
-    rm -rf "$TMP"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Waits up to 10 s for a command to succeed.
-wait_for() {
-    i=0
-    while ! "$@" >/dev/null 2>&1; do
-        i=$((i + 1))
-        [ "$i" -le 100 ] || return 1
-        sleep 0.1
-    done
-}
 
 # A CA and a server certificate for 127.0.0.1, the kind an operator would
 # use: P-256 keys.

@@ -11,8 +11,6 @@
 #include "keys.h"
 #include "server.h"
 
-#define AUDIT_COUNT_DEFAULT 100
-#define AUDIT_COUNT_MAX 1000
 #define CURSOR_MAX 41 /* "<ms>-<seq>", two 20-digit numbers at most */
 
 /* A stream id as Redis writes them: digits, '-', digits. */
@@ -133,12 +131,7 @@ static void on_list(void *priv, const redisReply *reply, const struct err *err)
         pack_entry(pk, reply->element[i], reply->element + i + 2, nf);
         i += 2 + nf;
     }
-    mp_pack_cstr(pk, "cursor");
-    const redisReply *next = reply->element[0];
-    if (next->len)
-        mp_pack_strn(pk, next->str, next->len);
-    else
-        msgpack_pack_nil(pk);
+    rpc_pack_cursor(pk, reply->element[0]->str, reply->element[0]->len);
     rpc_reply_end(r);
 }
 
@@ -160,15 +153,9 @@ void h_audit_list(struct req *r, const msgpack_object *map,
         memcpy(cursor, o->via.str.ptr, o->via.str.size);
         cursor[o->via.str.size] = '\0';
     }
-    int64_t count = AUDIT_COUNT_DEFAULT;
-    if (args[2]) {
-        if (args[2]->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-            args[2]->via.u64 < 1 || args[2]->via.u64 > AUDIT_COUNT_MAX) {
-            rpc_reply_error(r, ERR_BAD_REQUEST, "count: 1-%d", AUDIT_COUNT_MAX);
-            return;
-        }
-        count = (int64_t)args[2]->via.u64;
-    }
+    int64_t count;
+    if (!rpc_list_count(r, args[2], &count))
+        return;
     bool reverse = args[3] && args[3]->via.boolean;
     char kev[KEY_MAX], kaudit[KEY_MAX];
     struct cmd c;

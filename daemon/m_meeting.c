@@ -15,8 +15,6 @@
 #include "xmalloc.h"
 
 #define NOTE_MAX 1000 /* code points */
-#define LIST_COUNT_DEFAULT 100
-#define LIST_COUNT_MAX 1000
 
 struct meeting_wait {
     struct req *r;
@@ -337,12 +335,7 @@ static void on_list(void *priv, const redisReply *reply, const struct err *err)
         msgpack_pack_map(pk, 2);
         mp_pack_cstr(pk, "meetings");
         pack_meetings(pk, w->event, reply, 1, reply->elements);
-        mp_pack_cstr(pk, "cursor");
-        const redisReply *next = reply->element[0];
-        if (next->len)
-            mp_pack_strn(pk, next->str, next->len);
-        else
-            msgpack_pack_nil(pk);
+        rpc_pack_cursor(pk, reply->element[0]->str, reply->element[0]->len);
         rpc_reply_end(w->r);
     }
     free(w);
@@ -384,12 +377,9 @@ void h_meeting_list(struct req *r, const msgpack_object *map,
         }
         memcpy(cursor, o->via.str.ptr, o->via.str.size);
     }
-    int64_t count = LIST_COUNT_DEFAULT;
-    if (args[3] && (!args_int_value(args[3], &count) || count < 1 ||
-                    count > LIST_COUNT_MAX)) {
-        rpc_reply_error(r, ERR_BAD_REQUEST, "count: 1-%d", LIST_COUNT_MAX);
+    int64_t count;
+    if (!rpc_list_count(r, args[3], &count))
         return;
-    }
     char kp[KEY_MAX];
     struct cmd c;
     cmd_event_fcall(&c, "em_meeting_list", event, kp);

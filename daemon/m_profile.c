@@ -15,9 +15,6 @@
 #include "validate.h"
 #include "xmalloc.h"
 
-#define LIST_COUNT_DEFAULT 100
-#define LIST_COUNT_MAX 1000
-
 struct profile_wait {
     struct req *r;
     char event[65];
@@ -253,12 +250,7 @@ static void on_list(void *priv, const redisReply *reply, const struct err *err)
                          has_contact ? e[3]->str : NULL, e[3]->len) < 0)
             msgpack_pack_nil(pk);
     }
-    mp_pack_cstr(pk, "cursor");
-    const redisReply *next = reply->element[0];
-    if (next->len)
-        mp_pack_strn(pk, next->str, next->len);
-    else
-        msgpack_pack_nil(pk);
+    rpc_pack_cursor(pk, reply->element[0]->str, reply->element[0]->len);
     rpc_reply_end(r);
 }
 
@@ -269,15 +261,9 @@ void h_profile_list(struct req *r, const msgpack_object *map,
     char event[65], cursor[65] = "";
     if (arg_ids(r, "event cursor", args[0], event, args[1], cursor) < 0)
         return;
-    int64_t count = LIST_COUNT_DEFAULT;
-    if (args[2]) {
-        if (args[2]->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-            args[2]->via.u64 < 1 || args[2]->via.u64 > LIST_COUNT_MAX) {
-            rpc_reply_error(r, ERR_BAD_REQUEST, "count: 1-%d", LIST_COUNT_MAX);
-            return;
-        }
-        count = (int64_t)args[2]->via.u64;
-    }
+    int64_t count;
+    if (!rpc_list_count(r, args[2], &count))
+        return;
     char kids[KEY_MAX], prefix[KEY_MAX];
     struct cmd c;
     cmd_fcall(&c, "em_profile_list", 1);

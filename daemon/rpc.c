@@ -26,6 +26,29 @@ void mp_pack_strn(msgpack_packer *pk, const char *s, size_t len)
     msgpack_pack_str_body(pk, s, len);
 }
 
+bool rpc_list_count(struct req *r, const msgpack_object *o, int64_t *count)
+{
+    *count = LIST_COUNT_DEFAULT;
+    if (o == NULL)
+        return true;
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 < 1 ||
+        o->via.u64 > LIST_COUNT_MAX) {
+        rpc_reply_error(r, ERR_BAD_REQUEST, "count: 1-%d", LIST_COUNT_MAX);
+        return false;
+    }
+    *count = (int64_t)o->via.u64;
+    return true;
+}
+
+void rpc_pack_cursor(msgpack_packer *pk, const char *next, size_t len)
+{
+    mp_pack_cstr(pk, "cursor");
+    if (len)
+        mp_pack_strn(pk, next, len);
+    else
+        msgpack_pack_nil(pk);
+}
+
 void mp_pack_cstr(msgpack_packer *pk, const char *s)
 {
     mp_pack_strn(pk, s, strlen(s));

@@ -79,6 +79,19 @@ void rpc_reply_err(struct req *r, const struct err *err);
 void mp_pack_cstr(msgpack_packer *pk, const char *s);
 void mp_pack_strn(msgpack_packer *pk, const char *s, size_t len);
 
+/* Pages of the list methods (profile.list, meeting.list, audit.list): 1 to
+ * LIST_COUNT_MAX items, LIST_COUNT_DEFAULT without `count`. */
+#define LIST_COUNT_DEFAULT 100
+#define LIST_COUNT_MAX 1000
+
+/* The page size from the `count` argument o (NULL: the default) into
+ * *count; false after replying bad_request. */
+bool rpc_list_count(struct req *r, const msgpack_object *o, int64_t *count);
+
+/* Packs the "cursor" key of a page and its value: next (len bytes), or nil
+ * when empty (the last page). */
+void rpc_pack_cursor(msgpack_packer *pk, const char *next, size_t len);
+
 /* Writes bytes that already are MessagePack into the packer's output. */
 void mp_pack_raw(msgpack_packer *pk, const void *data, size_t len);
 

@@ -1,7 +1,7 @@
 # common.sh: what the benchmark scripts (run.sh, tls.sh) share, sourced
 # after they set NAME (for messages): the settings, a scratch directory
-# removed at exit with the processes they started, free loopback ports and
-# waiting for a server to answer.
+# removed at exit with the processes they started, free loopback ports,
+# waiting for a server to answer, one measured run and medians.
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BIN=${BIN:-$ROOT/bin}
@@ -54,4 +54,28 @@ wait_for() {
         [ "$i" -le 100 ] || return 1
         sleep 0.1
     done
+}
+
+RESULTS=$TMP/results
+: > "$RESULTS"
+
+# One measured run; appends its RESULT line (prefixed by a label).
+one() {
+    label=$1
+    shift
+    limit=$(awk -v s="$SECONDS_PER_RUN" -v w="$WARMUP" 'BEGIN { printf "%d", s + w + 30 }')
+    if line=$(timeout "$limit" "$BENCH" -c "$CONNS" -d "$SECONDS_PER_RUN" \
+            --warmup "$WARMUP" "$@" | grep '^RESULT '); then
+        echo "$label $line" >> "$RESULTS"
+        echo "  $label $(echo "$line" | sed 's/^RESULT //')"
+    else
+        echo "  $label: run failed" >&2
+    fi
+}
+
+# Median of one field over the runs of one label.
+median() {
+    grep "^$1 " "$RESULTS" | tr ' ' '\n' | sed -n "s/^$2=//p" | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
+              else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }

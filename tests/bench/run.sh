@@ -63,23 +63,6 @@ if [ "$HAVE_DAEMON" = 1 ]; then
     fi
 fi
 
-RESULTS=$TMP/results
-: > "$RESULTS"
-
-# One measured run; appends its RESULT line (prefixed by a label).
-one() {
-    label=$1
-    shift
-    limit=$(awk -v s="$SECONDS_PER_RUN" -v w="$WARMUP" 'BEGIN { printf "%d", s + w + 30 }')
-    if line=$(timeout "$limit" "$BENCH" -c "$CONNS" -d "$SECONDS_PER_RUN" \
-            --warmup "$WARMUP" "$@" | grep '^RESULT '); then
-        echo "$label $line" >> "$RESULTS"
-        echo "  $label $(echo "$line" | sed 's/^RESULT //')"
-    else
-        echo "  $label: run failed" >&2
-    fi
-}
-
 echo "expomatch vs redis: $CONNS connections, pipelines: $PIPELINES," \
      "$REPEATS x ${SECONDS_PER_RUN}s runs each"
 r=1
@@ -97,13 +80,6 @@ while [ "$r" -le "$REPEATS" ]; do
     done
     r=$((r + 1))
 done
-
-# Median of one field over the runs of one label.
-median() {
-    grep "^$1 " "$RESULTS" | tr ' ' '\n' | sed -n "s/^$2=//p" | sort -n |
-        awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
-              else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 echo
 printf '%-22s %10s %8s %8s %7s\n' "median of $REPEATS" "req/s" "p50_us" "p99_us" "errors"

@@ -48,23 +48,6 @@ DAEMON_PID=$!
 wait_for "$CLI" -p "$TLS_PORT" --cacert "$TMP/ca.pem" -t 1 ping ||
     { echo "tls.sh: expomatchd did not answer ping over TLS" >&2; exit 1; }
 
-RESULTS=$TMP/results
-: > "$RESULTS"
-
-# One measured run; appends its RESULT line (prefixed by a label).
-one() {
-    label=$1
-    shift
-    limit=$(awk -v s="$SECONDS_PER_RUN" -v w="$WARMUP" 'BEGIN { printf "%d", s + w + 30 }')
-    if line=$(timeout "$limit" "$BENCH" -c "$CONNS" -d "$SECONDS_PER_RUN" \
-            --warmup "$WARMUP" "$@" | grep '^RESULT '); then
-        echo "$label $line" >> "$RESULTS"
-        echo "  $label $(echo "$line" | sed 's/^RESULT //')"
-    else
-        echo "  $label: run failed" >&2
-    fi
-}
-
 echo "expomatch ping, TLS vs plain TCP: $CONNS connections, pipelines:" \
      "$PIPELINES, $REPEATS x ${SECONDS_PER_RUN}s runs each"
 r=1
@@ -82,13 +65,6 @@ while [ "$r" -le "$REPEATS" ]; do
     done
     r=$((r + 1))
 done
-
-# Median of one field over the runs of one label.
-median() {
-    grep "^$1 " "$RESULTS" | tr ' ' '\n' | sed -n "s/^$2=//p" | sort -n |
-        awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
-              else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 echo
 printf '%-14s %10s %8s %8s %7s\n' "median of $REPEATS" "req/s" "p50_us" "p99_us" "errors"

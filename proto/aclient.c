@@ -287,19 +287,15 @@ static void handle_message(struct emca *c, msgpack_zone *zone,
                            const msgpack_object *o)
 {
     const msgpack_object *a = o->via.array.ptr;
-    uint32_t n = o->type == MSGPACK_OBJECT_ARRAY ? o->via.array.size : 0;
-
-    if (n == 3 && a[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-        a[0].via.u64 == 2 && emc_is_text(&a[1])) {
+    enum emc_msg kind = emc_msg_kind(o);
+    if (kind == EMC_MSG_NOTIFICATION) {
         if (c->on_notify != NULL)
             c->on_notify(c, a[1].via.str.ptr, a[1].via.str.size, &a[2],
                          c->notify_arg);
         msgpack_zone_free(zone);
         return;
     }
-    if (n != 4 || a[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-        a[0].via.u64 != 1 || a[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-        a[1].via.u64 > UINT32_MAX) {
+    if (kind != EMC_MSG_RESPONSE) {
         msgpack_zone_free(zone);
         conn_fail(c, EMCA_ERR_PROTOCOL,
                   "reply is not a MessagePack-RPC response");

@@ -461,18 +461,15 @@ static enum emc_status await_reply(struct emc *c, uint32_t msgid,
         if (next_object(c, deadline, &zone, &o) < 0)
             return EMC_FAILED;
         const msgpack_object *a = o.via.array.ptr;
-        uint32_t n = o.type == MSGPACK_OBJECT_ARRAY ? o.via.array.size : 0;
-        if (n == 3 && a[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-            a[0].via.u64 == 2 && emc_is_text(&a[1])) {
+        enum emc_msg kind = emc_msg_kind(&o);
+        if (kind == EMC_MSG_NOTIFICATION) {
             if (c->notify != NULL)
                 c->notify(a[1].via.str.ptr, a[1].via.str.size, &a[2],
                           c->notify_arg);
             msgpack_zone_free(zone);
             continue;
         }
-        if (n != 4 || a[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-            a[0].via.u64 != 1 || a[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-            a[1].via.u64 > UINT32_MAX) {
+        if (kind != EMC_MSG_RESPONSE) {
             msgpack_zone_free(zone);
             set_err(c, EMC_ERR_PROTOCOL,
                     "reply is not a MessagePack-RPC response");
@@ -547,9 +544,7 @@ int emc_wait_notification(struct emc *c, int timeout_ms)
     if (next_object(c, deadline_after(c->timeout_ms), &zone, &o) < 0)
         return -1;
     const msgpack_object *a = o.via.array.ptr;
-    uint32_t n = o.type == MSGPACK_OBJECT_ARRAY ? o.via.array.size : 0;
-    if (n != 3 || a[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-        a[0].via.u64 != 2 || !emc_is_text(&a[1])) {
+    if (emc_msg_kind(&o) != EMC_MSG_NOTIFICATION) {
         msgpack_zone_free(zone);
         set_err(c, EMC_ERR_PROTOCOL,
                 "a message outside a call that is not "

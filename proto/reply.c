@@ -20,6 +20,22 @@ void emc_copy_text(char *dst, size_t cap, const char *src, size_t len)
     dst[len] = '\0';
 }
 
+enum emc_msg emc_msg_kind(const msgpack_object *o)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0 ||
+        o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return EMC_MSG_BAD;
+    const msgpack_object *a = o->via.array.ptr;
+    uint32_t n = o->via.array.size;
+    if (n == 3 && a[0].via.u64 == 2 && emc_is_text(&a[1]))
+        return EMC_MSG_NOTIFICATION;
+    if (n == 4 && a[0].via.u64 == 1 &&
+        a[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+        a[1].via.u64 <= UINT32_MAX)
+        return EMC_MSG_RESPONSE;
+    return EMC_MSG_BAD;
+}
+
 bool emc_key_is(const msgpack_object *k, const char *name)
 {
     size_t n = strlen(name);

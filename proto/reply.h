@@ -12,6 +12,11 @@
 /* A str or bin object: both carry text on the wire. */
 bool emc_is_text(const msgpack_object *o);
 
+/* What a decoded message is: a notification [2, method, params], a
+ * response [1, msgid (32 bits), error, result], or neither. */
+enum emc_msg { EMC_MSG_NOTIFICATION, EMC_MSG_RESPONSE, EMC_MSG_BAD };
+enum emc_msg emc_msg_kind(const msgpack_object *o);
+
 /* A str key equal to name. */
 bool emc_key_is(const msgpack_object *k, const char *name);
 

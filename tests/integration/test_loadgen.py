@@ -12,6 +12,7 @@ import time
 import pytest
 
 from conftest import REPO, Stack, daemon_binary, free_port
+from ackcheck import all_meetings
 
 FLOW_METHODS = ["profile.put", "match.top", "meeting.request",
                 "meeting.respond", "meeting.inbox", "agenda.get", "checkin"]
@@ -73,20 +74,6 @@ def parse(res):
                             "expected": int(r.group(4)),
                             "errors": int(r.group(5))}
     return final, rows
-
-
-def all_meetings(admin, ev):
-    out, cursor = [], None
-    for _ in range(1000):
-        args = {"event": ev, "count": 1000}
-        if cursor is not None:
-            args["cursor"] = cursor
-        page = admin.call("meeting.list", args)
-        out += page["meetings"]
-        cursor = page["cursor"]
-        if cursor is None:
-            return out
-    raise AssertionError("meeting.list did not end")
 
 
 def test_short_expo_day_is_clean_and_leaves_consistent_state(stack):

@@ -6,6 +6,7 @@ root (found from this file's location), so CI can run the suite against an
 ASan build. When a test fails, the tail of every daemon's log that was alive
 during it is attached to the failure report.
 """
+import contextlib
 import http.client
 import os
 import re
@@ -445,19 +446,31 @@ SHARED_ARGS = ["--max-request-bytes", "65536", "--max-depth", "16",
                "--redis-timeout-ms", "500"]
 
 
-@pytest.fixture(scope="session")
-def shared(tmp_path_factory):
-    stack = Stack(tmp_path_factory.mktemp("shared"), SHARED_ARGS,
-                  unix_socket=True)
+@contextlib.contextmanager
+def running_stack(workdir, extra_args=(), unix_socket=False, what="expomatchd"):
+    """A started Stack for a module- or session-wide fixture; closed at the
+    end, failing the run on a sanitizer report from `what`."""
+    stack = Stack(workdir, extra_args, unix_socket=unix_socket)
     try:
         stack.start()
     except Exception:
         stack.close()
         raise
-    yield stack
+    try:
+        yield stack
+    except BaseException:
+        stack.close()
+        raise
     report = stack.close()
     if report:
-        pytest.fail("sanitizer report from the shared daemon:\n" + report)
+        pytest.fail("sanitizer report from %s:\n%s" % (what, report))
+
+
+@pytest.fixture(scope="session")
+def shared(tmp_path_factory):
+    with running_stack(tmp_path_factory.mktemp("shared"), SHARED_ARGS,
+                       unix_socket=True, what="the shared daemon") as stack:
+        yield stack
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import Stack, second_daemon
+from conftest import running_stack, second_daemon
 from helpers import event_doc, make_token, profile_doc, uid, wait_until
 
 HEARTBEAT_MS = 300
@@ -27,16 +27,9 @@ SECURITY = {
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    st = Stack(tmp_path_factory.mktemp("dashboard"), STACK_ARGS)
-    try:
-        st.start()
-    except Exception:
-        st.close()
-        raise
-    yield st
-    report = st.close()
-    if report:
-        pytest.fail("sanitizer report from expomatchd:\n" + report)
+    with running_stack(tmp_path_factory.mktemp("dashboard"),
+                       STACK_ARGS) as st:
+        yield st
 
 
 @pytest.fixture

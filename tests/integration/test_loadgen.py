@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import REPO, Stack, daemon_binary, free_port
+from conftest import REPO, daemon_binary, free_port, running_stack
 from ackcheck import all_meetings
 
 FLOW_METHODS = ["profile.put", "match.top", "meeting.request",
@@ -37,16 +37,8 @@ def loadgen_binary():
 def stack(tmp_path_factory):
     if not os.access(loadgen_binary(), os.X_OK):
         pytest.skip("no expomatch-loadgen binary")
-    st = Stack(tmp_path_factory.mktemp("loadgen"))
-    try:
-        st.start()
-    except Exception:
-        st.close()
-        raise
-    yield st
-    report = st.close()
-    if report:
-        pytest.fail("sanitizer report from expomatchd:\n" + report)
+    with running_stack(tmp_path_factory.mktemp("loadgen")) as st:
+        yield st
 
 
 def run_loadgen(stack, *args, timeout=60, token=None):

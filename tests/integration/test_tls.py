@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import rpc
-from conftest import Stack, daemon_binary, free_port, tail
+from conftest import daemon_binary, free_port, running_stack, tail
 from helpers import make_token, new_event, profile_doc, uid, wait_until
 from test_backpressure import daemon_rx_queue
 
@@ -138,17 +138,10 @@ def tstack(tmp_path_factory, pki):
     """One stack for the read-mostly tests: TLS port with tls-client-cert
     kiosk."""
     port = free_port()
-    st = Stack(tmp_path_factory.mktemp("tls"), tls_args(pki, port))
-    try:
-        st.start()
+    with running_stack(tmp_path_factory.mktemp("tls"), tls_args(pki, port),
+                       what="the TLS daemon") as st:
         wait_until(lambda: _port_open(port), 10, what="TLS port open")
-    except Exception:
-        st.close()
-        raise
-    yield TlsStack(st, port)
-    report = st.close()
-    if report:
-        pytest.fail("sanitizer report from the TLS daemon:\n" + report)
+        yield TlsStack(st, port)
 
 
 def log_since(daemon, mark):

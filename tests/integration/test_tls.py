@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import rpc
-from conftest import daemon_binary, free_port, running_stack, tail
+from conftest import daemon_binary, free_port, running_stack
 from helpers import make_token, new_event, profile_doc, uid, wait_until
 from test_backpressure import daemon_rx_queue
 

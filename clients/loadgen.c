@@ -123,6 +123,7 @@ static void usage(FILE *f)
         "                     send the same call again up to N times (same\n"
         "                     request_id; backoff 50 ms to 1 s), re-make lost\n"
         "                     connections, and count unavailable as expected\n"
+        "                     (setup calls are sent again after unavailable)\n"
         "\n"
         "Errors: a reply with code `conflict` is an expected outcome of a "
         "busy\n"
@@ -413,6 +414,7 @@ int main(int argc, char **argv)
         }
     }
 
+    lg_setup_free(&lg);
     if (lg.admin != NULL)
         emca_free(lg.admin);
     lg_flows_free(&lg);

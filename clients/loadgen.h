@@ -128,8 +128,9 @@ struct lg {
     int setup_sent, setup_done; /* calls of the current phase */
     int64_t t_setup;            /* setup start, us */
     double setup_seconds;
-    struct lg_hist setup_lat; /* profile.put latency in setup */
-    char slot_ids[16][16];    /* the event's slots */
+    struct lg_hist setup_lat;         /* profile.put latency in setup */
+    struct setup_call *setup_waiting; /* --retry: calls in their backoff */
+    char slot_ids[16][16];            /* the event's slots */
     int nslots;
 
     /* The run. */
@@ -182,9 +183,14 @@ void lg_pack_profile(const struct lg *lg, int i, msgpack_packer *pk,
 /* Setup: the event, the tokens and the participants, over the admin
  * connection; then lg_flows_start(). */
 void lg_setup_start(struct lg *lg);
+/* Frees setup calls still waiting to be sent again. */
+void lg_setup_free(struct lg *lg);
 /* Stops the run with a fatal message and status. */
 void lg_fatal(struct lg *lg, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* --retry's backoff before attempt n + 1 (n = 1, 2...), in ms. */
+int lg_retry_delay_ms(int n);
 
 /* The expo day: connects the kiosks and apps and runs their flows. */
 void lg_flows_start(struct lg *lg);

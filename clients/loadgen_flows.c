@@ -171,7 +171,7 @@ static void session_idle(struct lg_session *s)
 }
 
 /* Backoff before retry number n (1, 2...): 50 ms doubling up to 1 s. */
-static int retry_delay_ms(int n)
+int lg_retry_delay_ms(int n)
 {
     int ms = RETRY_MIN_MS << (n < 6 ? n - 1 : 5);
     return ms < RETRY_MAX_MS ? ms : RETRY_MAX_MS;
@@ -185,7 +185,7 @@ static bool retry_later(struct lg_session *s)
         return false;
     s->attempts++;
     lg->retries++;
-    int ms = retry_delay_ms(s->attempts);
+    int ms = lg_retry_delay_ms(s->attempts);
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     evtimer_add(s->retry_timer, &tv);
     return true;

@@ -246,6 +246,123 @@ void lg_fatal(struct lg *lg, int status, const char *fmt, ...)
 
 static void setup_next(struct lg *lg);
 
+/* A setup call kept whole: with --retry, an `unavailable` reply (Redis slow
+ * or away for a moment) sends it again after the day's backoff instead of
+ * ending the run. Every setup call is a whole-state write or a fresh token,
+ * so a second attempt is harmless. */
+struct setup_call {
+    struct lg *lg;
+    const char *method;
+    char *args;
+    size_t len;
+    emca_reply_fn cb;
+    void *arg;
+    int attempts;
+    struct event *timer;     /* while waiting to be sent again */
+    struct setup_call *next; /* in lg->setup_waiting */
+};
+
+static void setup_call_free(struct setup_call *sc)
+{
+    if (sc->timer != NULL)
+        event_free(sc->timer);
+    free(sc->args);
+    free(sc);
+}
+
+static void on_setup_reply(struct emca *c, struct emca_reply *r, void *arg);
+
+static uint32_t setup_send(struct setup_call *sc)
+{
+    return emca_call_packed(sc->lg->admin, sc->method, sc->args, sc->len,
+                            on_setup_reply, sc);
+}
+
+static void on_setup_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct setup_call *sc = arg;
+    struct lg *lg = sc->lg;
+    (void)fd;
+    (void)what;
+    for (struct setup_call **pp = &lg->setup_waiting; *pp != NULL;
+         pp = &(*pp)->next)
+        if (*pp == sc) {
+            *pp = sc->next;
+            break;
+        }
+    if (lg->exit_status != LG_EXIT_OK) {
+        setup_call_free(sc);
+        return;
+    }
+    if (setup_send(sc) == 0) {
+        lg_fatal(lg, LG_EXIT_CONNECT, "setup: %s: the connection is gone",
+                 sc->method);
+        setup_call_free(sc);
+    }
+}
+
+/* Plans another attempt of sc if the run allows one. */
+static bool setup_retry_later(struct setup_call *sc)
+{
+    struct lg *lg = sc->lg;
+    if (sc->attempts >= lg->o.retry || lg->exit_status != LG_EXIT_OK)
+        return false;
+    if (sc->timer == NULL)
+        sc->timer = evtimer_new(lg->base, on_setup_timer, sc);
+    if (sc->timer == NULL)
+        return false;
+    sc->attempts++;
+    lg->retries++;
+    int ms = lg_retry_delay_ms(sc->attempts);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(sc->timer, &tv);
+    sc->next = lg->setup_waiting;
+    lg->setup_waiting = sc;
+    return true;
+}
+
+static void on_setup_reply(struct emca *c, struct emca_reply *r, void *arg)
+{
+    struct setup_call *sc = arg;
+    if (r->status == EMCA_REPLY_ERROR &&
+        strcmp(r->error.code, "unavailable") == 0) {
+        sc->lg->unavailable++;
+        if (setup_retry_later(sc))
+            return;
+    }
+    sc->cb(c, r, sc->arg);
+    setup_call_free(sc);
+}
+
+/* Sends method with the packed args in sb; 0 when the connection refused
+ * the call (cb then never runs). */
+static uint32_t setup_call(struct lg *lg, const char *method,
+                           const msgpack_sbuffer *sb, emca_reply_fn cb,
+                           void *arg)
+{
+    struct setup_call *sc = xcalloc(1, sizeof *sc);
+    sc->lg = lg;
+    sc->method = method;
+    sc->args = xmalloc(sb->size);
+    memcpy(sc->args, sb->data, sb->size);
+    sc->len = sb->size;
+    sc->cb = cb;
+    sc->arg = arg;
+    uint32_t id = setup_send(sc);
+    if (id == 0)
+        setup_call_free(sc);
+    return id;
+}
+
+void lg_setup_free(struct lg *lg)
+{
+    while (lg->setup_waiting != NULL) {
+        struct setup_call *sc = lg->setup_waiting;
+        lg->setup_waiting = sc->next;
+        setup_call_free(sc);
+    }
+}
+
 /* Any setup call that fails ends the run: without the event, tokens and
  * participants there is nothing to measure. */
 static bool setup_reply_ok(struct lg *lg, struct emca_reply *r,
@@ -337,8 +454,7 @@ static void setup_next(struct lg *lg)
     switch (lg->setup_phase) {
     case 0:
         pack_event(lg, &pk);
-        emca_call_packed(lg->admin, "event.put", sb.data, sb.size, on_event_put,
-                         lg);
+        setup_call(lg, "event.put", &sb, on_event_put, lg);
         break;
     case 1:
         if (lg->setup_sent > 0)
@@ -350,8 +466,7 @@ static void setup_next(struct lg *lg)
             pack_kv(&pk, "role", lg->workers[i].kiosk ? "kiosk" : "app");
             pack_str(&pk, "ttl_hours");
             msgpack_pack_int(&pk, 24);
-            emca_call_packed(lg->admin, "token.create", sb.data, sb.size,
-                             on_token, &lg->workers[i]);
+            setup_call(lg, "token.create", &sb, on_token, &lg->workers[i]);
         }
         break;
     case 2:
@@ -363,8 +478,7 @@ static void setup_next(struct lg *lg)
             p->i = lg->setup_sent;
             msgpack_sbuffer_clear(&sb);
             lg_pack_profile(lg, lg->setup_sent++, &pk, true);
-            if (emca_call_packed(lg->admin, "profile.put", sb.data, sb.size,
-                                 on_profile_put, p) == 0) {
+            if (setup_call(lg, "profile.put", &sb, on_profile_put, p) == 0) {
                 free(p);
                 break;
             }

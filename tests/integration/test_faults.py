@@ -114,6 +114,26 @@ def test_redis_frozen_5s_gives_prompt_unavailable_and_no_duplicates(
     assert faults["retries"] > 0, run.report()
 
 
+def test_redis_frozen_during_setup_is_retried(make_stack, tmp_path):
+    """A store that stalls while the loadgen registers its event and
+    participants (a slow CI machine does this by itself) makes setup calls
+    `unavailable`; with --retry they are sent again, not fatal."""
+    st = make_stack(ARGS)
+    run = LoadRun(tmp_path, st.daemon.port, st.daemon.admin_token,
+                  uid("fu"), seconds=3)
+    st.redis.pause()
+    try:
+        run.start()
+        time.sleep(1.5)
+        st.redis.resume()
+        result = run.finish()
+    finally:
+        st.redis.resume()
+        run.kill()
+    counts, faults = check_run(run, st, result)
+    assert faults["retries"] > 0, run.report()
+
+
 def test_kill9_daemon_under_load_loses_no_acknowledged_write(make_stack,
                                                               tmp_path):
     st = make_stack(ARGS)

@@ -133,6 +133,11 @@ static uint32_t alloc_idx(struct mevent *ev)
         ev->cap = ev->cap ? ev->cap * 2 : 1024;
         ev->prof = xrealloc(ev->prof, ev->cap * sizeof *ev->prof);
         ev->info = xrealloc(ev->info, ev->cap * sizeof *ev->info);
+        struct bsig *bs = xmalloc_aligned(64, ev->cap * sizeof *bs);
+        if (ev->nprof_slots)
+            memcpy(bs, ev->bsig, ev->nprof_slots * sizeof *bs);
+        free(ev->bsig);
+        ev->bsig = bs;
         ev->free_idx = xrealloc(ev->free_idx, ev->cap * sizeof *ev->free_idx);
     }
     return ev->nprof_slots++;
@@ -152,6 +157,7 @@ static void set_info(struct mevent *ev, const struct mprof *p)
         .size = p->size,
         .coop = p->coop,
     };
+    bsig_set(&ev->bsig[p->idx], ev, p);
 }
 
 /* --- kept lists --- */
@@ -844,12 +850,14 @@ static void free_event(struct mevent *ev)
     set_interpreters(ev, NULL);
     free(ev->prof);
     free(ev->info);
+    free(ev->bsig);
     free(ev->free_idx);
     free(ev->byid);
     free(ev->pwatch);
     free(ev->reweighed);
     free(ev->sc.acc);
     free(ev->sc.touched);
+    free(ev->sc.heap);
     free(ev);
 }
 

@@ -112,6 +112,24 @@ struct pinfo {
     uint8_t side, size, coop;
 };
 
+/* A profile's broad features as bitsets (match_broad.c): what a query
+ * adds for them is read here instead of from their long posting lists. */
+struct bsig {
+    uint64_t w[7]; /* HS chapters offered [0, 2), needed [2, 4), ISIC
+                      divisions [4, 6), sections [6] */
+    float need_w;  /* the most one needed chapter weighs in a need list */
+    uint32_t pad;  /* one cache line each */
+};
+_Static_assert(sizeof(struct bsig) == 64, "a signature is one cache line");
+
+/* One broad feature of the asker, as a test of a candidate's signature. */
+struct bterm {
+    uint8_t word, role; /* bsig word; enum role_list of the lists it stands
+                           for */
+    uint64_t mask;
+    float w; /* as struct term's */
+};
+
 struct interp {
     uint16_t *lang;
     uint16_t nlang;
@@ -125,10 +143,18 @@ struct acc {
     float sector;   /* sector levels shared */
 };
 
-/* Per-query scratch, sized to the profile table. */
+/* A candidate waiting to be scored, by the bound of its score. */
+struct cand {
+    float ub;
+    uint32_t idx;
+};
+
+/* Per-query scratch, sized to the profile table: kept between queries so
+ * that a query allocates nothing in proportion to its candidates. */
 struct scratch {
     struct acc *acc;
     uint32_t *touched;
+    struct cand *heap;
     uint32_t cap, ntouched, epoch;
 };
 
@@ -139,6 +165,7 @@ struct mevent {
     struct mindex aindex; /* profiles with an active list only */
     struct mprof **prof;  /* by idx; NULL where free */
     struct pinfo *info;   /* by idx */
+    struct bsig *bsig;    /* by idx, 64-byte aligned */
     uint32_t nprof_slots, cap;
     uint32_t *free_idx;
     uint32_t nfree;
@@ -192,6 +219,14 @@ uint32_t mevent_slot_index(struct mevent *ev, const char *name);
 const char *match_coop_name(unsigned i);
 /* Recomputes p->cong from its load and capacity. */
 void mprof_update_congestion(const struct mevent *ev, struct mprof *p);
+
+/* match_broad.c: broad features as signatures. */
+bool broad_feature(const struct dict_entry *e);
+void bsig_set(struct bsig *s, const struct mevent *ev, const struct mprof *p);
+/* The signature test for a broad feature of the asker walked in role's
+ * lists; false when e is not broad. */
+bool bterm_of(const struct dict_entry *e, enum role_list role, float w,
+              struct bterm *out);
 
 /* match_index.c: posting lists. */
 void mindex_init(struct mindex *x);

@@ -410,18 +410,6 @@ static int cmp_broad_weight(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-/* Orders the broad terms t[0..n) weakest first and returns how many of
- * the first ones are too weak, even together, to lift a pair linked by
- * them alone over the bar: their lists need not be walked. */
-static size_t weak_broad_terms(const struct q *q, struct term *t, size_t n)
-{
-    qsort(t, n, sizeof *t, cmp_broad_weight);
-    size_t weak = 0;
-    while (weak < n && !broad_only_may_rank(q, broad_max_of(t, weak + 1)))
-        weak++;
-    return weak;
-}
-
 size_t query_top(struct mevent *ev, const struct mprof *a, size_t k,
                  struct top_entry *out)
 {
@@ -444,17 +432,20 @@ size_t query_top(struct mevent *ev, const struct mprof *a, size_t k,
     for (size_t i = 0; i < nspecific; i++)
         walk_term(ev, &ev->index, a, &terms[i], true);
     score_seeds(&q);
-    uint32_t met = ev->sc.ntouched;
     rank_touched(&q, 0, bt, nbt, bm);
 
-    /* Then those met through broad features alone, if one could rank:
-     * found through the lists of the broad terms that could lift such a
-     * pair over the bar, their whole broad share read from signatures. */
-    size_t weak = nbt ? weak_broad_terms(&q, terms + nspecific, nbt) : 0;
-    if (weak < nbt) {
-        for (size_t i = nspecific + weak; i < nterms; i++)
-            walk_term(ev, &ev->index, a, &terms[i], false);
-        rank_touched(&q, met, bt, nbt, bm);
+    /* Then those met through broad features alone, while one could still
+     * rank: the lists of the strongest broad term left are walked and
+     * their new candidates ranked, their whole broad share read from
+     * their signatures; that raises the bar, until the terms left could
+     * not lift a pair linked by them alone over it. */
+    struct term *broad = terms + nspecific;
+    qsort(broad, nbt, sizeof *broad, cmp_broad_weight);
+    for (size_t left = nbt;
+         left > 0 && broad_only_may_rank(&q, broad_max_of(broad, left));) {
+        uint32_t from = ev->sc.ntouched;
+        walk_term(ev, &ev->index, a, &broad[--left], false);
+        rank_touched(&q, from, bt, nbt, bm);
     }
     free(bt);
     free(terms);

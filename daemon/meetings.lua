@@ -589,17 +589,13 @@ end
 -- meetings than its new max_meetings: the latest ones) go back to
 -- waiting and are booked again where they fit; and its waiting meetings
 -- are tried again, as it may have more room now.
-hooks.profile_written = function(P, event, id, old_side, new_side, now, iso,
-                                 maxlen)
-  if old_side ~= new_side then
-    if old_side then count_add(P .. 'sides', old_side, -1) end
-    redis.call('HINCRBY', P .. 'sides', new_side, 1)
-  end
-  local c = ctx({P}, {event, now, iso, maxlen})
+-- A participant's booked meetings after its profile changed: those that
+-- no longer fit its slots or max_meetings go back to waiting and are
+-- booked again where they fit.
+local function recheck_booked(c, id, busy)
   local me, ev = profile_of(c, id), event_of(c)
   if not (me and ev) then return end
   local booked = {}
-  local busy = redis.call('HGETALL', P .. 'busy:' .. id)
   for i = 1, #busy, 2 do
     local m = mget(c, busy[i + 1])
     if m and m.status == 'scheduled' then
@@ -620,6 +616,22 @@ hooks.profile_written = function(P, event, id, old_side, new_side, now, iso,
     end
   end
   for _, x in ipairs(undone) do try_book(c, x.mid, x.m, nil) end
+end
+
+hooks.profile_written = function(P, event, id, old_side, new_side, now, iso,
+                                 maxlen)
+  if old_side ~= new_side then
+    if old_side then count_add(P .. 'sides', old_side, -1) end
+    redis.call('HINCRBY', P .. 'sides', new_side, 1)
+  end
+  local c = ctx({P}, {event, now, iso, maxlen})
+  -- Registration writes most profiles before any meeting is booked: the
+  -- event (thousands of tables at a large expo) is decoded only for a
+  -- participant with booked meetings to check.
+  local busy = redis.call('HGETALL', P .. 'busy:' .. id)
+  if #busy > 0 then
+    recheck_booked(c, id, busy)
+  end
   offer_freed(c, nil, {[id] = true})
   flush(c)
 end

@@ -157,7 +157,6 @@ static void set_info(struct mevent *ev, const struct mprof *p)
         .size = p->size,
         .coop = p->coop,
     };
-    bsig_set(&ev->bsig[p->idx], ev, p);
 }
 
 /* --- kept lists --- */
@@ -558,6 +557,7 @@ int match_profile_put(const char *event, const char *id, long long version,
     if (!old)
         byid_put(ev, p->idx);
     set_info(ev, p);
+    bsig_set(&ev->bsig[p->idx], ev, p);
     mindex_add(&ev->index, ev, p);
     if (a) {
         a->p = p;

@@ -14,14 +14,10 @@ enum { BW_HS_OFFER = 0, BW_HS_NEED = 2, BW_DIVISION = 4, BW_SECTION = 6 };
 static int broad_bit(const struct dict_entry *e)
 {
     const char *t = e->text;
-    if (e->kind == FEAT_HS && e->level == 1)
-        return t[0] >= '0' && t[0] <= '9' && t[1] >= '0' && t[1] <= '9'
-                   ? (t[0] - '0') * 10 + (t[1] - '0')
-                   : -1;
-    if (e->kind == FEAT_ISIC && e->level == 2)
-        return t[0] >= '0' && t[0] <= '9' && t[1] >= '0' && t[1] <= '9'
-                   ? (t[0] - '0') * 10 + (t[1] - '0')
-                   : -1;
+    bool two_digits = t[0] >= '0' && t[0] <= '9' && t[1] >= '0' && t[1] <= '9';
+    if ((e->kind == FEAT_HS && e->level == 1) ||
+        (e->kind == FEAT_ISIC && e->level == 2))
+        return two_digits ? (t[0] - '0') * 10 + (t[1] - '0') : -1;
     if (e->kind == FEAT_ISIC && e->level == 1)
         return t[0] >= 'A' && t[0] <= 'Z' ? t[0] - 'A' : -1;
     return -1;
@@ -59,8 +55,9 @@ void bsig_set(struct bsig *s, const struct mevent *ev, const struct mprof *p)
         uint64_t sum = 0;
         for (; i < p->nneed && p->need[i].fid == fid; i++)
             sum += p->need[i].w;
-        int bit = broad_bit(dict_get(&ev->dict, fid));
-        if (bit < 0 || dict_get(&ev->dict, fid)->kind != FEAT_HS)
+        const struct dict_entry *e = dict_get(&ev->dict, fid);
+        int bit = e->kind == FEAT_HS ? broad_bit(e) : -1;
+        if (bit < 0)
             continue;
         set_bit(s, BW_HS_NEED, bit);
         float w = (float)((double)sum / W_ONE / p->nneed_items);

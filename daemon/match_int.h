@@ -115,10 +115,10 @@ struct pinfo {
 /* A profile's broad features as bitsets (match_broad.c): what a query
  * adds for them is read here instead of from their long posting lists. */
 struct bsig {
-    uint64_t w[7]; /* HS chapters offered [0, 2), needed [2, 4), ISIC
-                      divisions [4, 6), sections [6] */
-    float need_w;  /* the most one needed chapter weighs in a need list */
-    uint32_t pad;  /* one cache line each */
+    /* HS chapters offered [0, 2), needed [2, 4), ISIC divisions [4, 6),
+     * sections [6]; aligned so that each signature is one cache line. */
+    _Alignas(64) uint64_t w[7];
+    float need_w; /* the most one needed chapter weighs in a need list */
 };
 _Static_assert(sizeof(struct bsig) == 64, "a signature is one cache line");
 

@@ -42,10 +42,8 @@ struct http {
     size_t nroutes, cap;
 };
 
-/* Sends b as the body; to HEAD, only its length (evhttp 2.1 would send
- * the body anyway, which desynchronises a keep-alive client). */
-static void send_body(struct evhttp_request *req, int code, const char *reason,
-                      struct evbuffer *b)
+void http_send(struct evhttp_request *req, int code, const char *reason,
+               struct evbuffer *b)
 {
     if (b != NULL && evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
         char len[32];
@@ -67,7 +65,7 @@ static void reply_text(struct evhttp_request *req, int code, const char *reason,
     evhttp_add_header(hd, "X-Content-Type-Options", "nosniff");
     if (b != NULL)
         evbuffer_add(b, body, strlen(body));
-    send_body(req, code, reason, b);
+    http_send(req, code, reason, b);
     if (b != NULL)
         evbuffer_free(b);
 }
@@ -123,7 +121,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
     evhttp_add_header(hd, "Content-Type",
                       "text/plain; version=0.0.4; charset=utf-8");
     evhttp_add_header(hd, "Cache-Control", "no-store");
-    send_body(req, 200, "OK", b);
+    http_send(req, 200, "OK", b);
     evbuffer_free(b);
 }
 

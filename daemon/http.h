@@ -35,6 +35,12 @@ int http_port(const struct http *h);
  * with what precedes the star, the longest such prefix winning. The callback
  * answers every method itself; /healthz, /readyz and /metrics take GET and HEAD
  * only. */
+/* Sends b (NULL: none) with the status and reason (NULL: the standard
+ * one); to HEAD, only its length (evhttp 2.1 would send the body anyway,
+ * which desynchronises a keep-alive client). */
+void http_send(struct evhttp_request *req, int code, const char *reason,
+               struct evbuffer *b);
+
 void http_route(struct http *h, const char *path,
                 void (*cb)(struct evhttp_request *, void *), void *priv);
 

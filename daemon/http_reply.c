@@ -1,5 +1,6 @@
 /* http_reply.c: security headers, JSON bodies and errors (http_reply.h). */
 #include "http_reply.h"
+#include "http.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,20 +16,6 @@ void http_secure_headers(struct evhttp_request *req)
     evhttp_add_header(hd, "X-Content-Type-Options", "nosniff");
     evhttp_add_header(hd, "X-Frame-Options", "DENY");
     evhttp_add_header(hd, "Referrer-Policy", "no-referrer");
-}
-
-void http_send(struct evhttp_request *req, int status, struct evbuffer *body)
-{
-    /* evhttp 2.1 sends a body to HEAD too, which desynchronises a
-     * keep-alive client: only the length goes. */
-    if (body != NULL && evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
-        char len[32];
-        snprintf(len, sizeof len, "%zu", evbuffer_get_length(body));
-        evhttp_add_header(evhttp_request_get_output_headers(req),
-                          "Content-Length", len);
-        evbuffer_drain(body, evbuffer_get_length(body));
-    }
-    evhttp_send_reply(req, status, NULL, body);
 }
 
 void http_reply_json(struct evhttp_request *req, int status, json_t *j)
@@ -51,7 +38,7 @@ void http_reply_json(struct evhttp_request *req, int status, json_t *j)
     evbuffer_add(b, text, strlen(text));
     evbuffer_add(b, "\n", 1);
     free(text);
-    http_send(req, status, b);
+    http_send(req, status, NULL, b);
     evbuffer_free(b);
 }
 

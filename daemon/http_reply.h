@@ -17,9 +17,6 @@
  * X-Content-Type-Options, Referrer-Policy and X-Frame-Options. */
 void http_secure_headers(struct evhttp_request *req);
 
-/* Sends body (NULL: none) with the status; to HEAD only its length. */
-void http_send(struct evhttp_request *req, int status, struct evbuffer *body);
-
 /* Sends j as JSON (uncacheable) and releases it. */
 void http_reply_json(struct evhttp_request *req, int status, json_t *j);
 

@@ -92,7 +92,7 @@ static void serve(struct evhttp_request *req, const char *name)
         return;
     }
     evbuffer_add_reference(b, f->data, f->len, NULL, NULL);
-    http_send(req, 200, b);
+    http_send(req, 200, NULL, b);
     evbuffer_free(b);
 }
 

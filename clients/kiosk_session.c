@@ -2,6 +2,7 @@
  * their replies (see kiosk_session.h). */
 #include "kiosk_session.h"
 #include "kiosk_text.h"
+#include "pack.h"
 #include "xmalloc.h"
 
 #include <stdio.h>
@@ -100,22 +101,15 @@ static void args_begin(struct args *a, uint32_t n)
     msgpack_pack_map(&a->pk, n);
 }
 
-static void pack_cstr(msgpack_packer *pk, const char *s)
-{
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
 static void args_str(struct args *a, const char *key, const char *val)
 {
-    pack_cstr(&a->pk, key);
-    pack_cstr(&a->pk, val);
+    emc_pack_cstr(&a->pk, key);
+    emc_pack_cstr(&a->pk, val);
 }
 
 static void args_bool(struct args *a, const char *key, bool val)
 {
-    pack_cstr(&a->pk, key);
+    emc_pack_cstr(&a->pk, key);
     if (val)
         msgpack_pack_true(&a->pk);
     else

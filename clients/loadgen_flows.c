@@ -6,6 +6,7 @@
  * using what earlier replies taught it (match lists, requests received). */
 #include "loadgen.h"
 
+#include "pack.h"
 #include "xmalloc.h"
 
 #include <stdio.h>
@@ -273,19 +274,6 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
         session_next(s);
 }
 
-static void pack_str(msgpack_packer *pk, const char *v)
-{
-    size_t n = strlen(v);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, v, n);
-}
-
-static void pack_kv(msgpack_packer *pk, const char *k, const char *v)
-{
-    pack_str(pk, k);
-    pack_str(pk, v);
-}
-
 /* {event, <idkey>: actor[, badge]} plus extra entries the caller adds. */
 static void pack_head(struct lg_session *s, msgpack_packer *pk,
                       const char *idkey, int extra)
@@ -294,10 +282,10 @@ static void pack_head(struct lg_session *s, msgpack_packer *pk,
     char id[16];
     lg_part_id(s->actor, id, sizeof id);
     msgpack_pack_map(pk, (size_t)(2 + extra + (s->w->kiosk ? 1 : 0)));
-    pack_kv(pk, "event", lg->o.event);
-    pack_kv(pk, idkey, id);
+    emc_pack_kv(pk, "event", lg->o.event);
+    emc_pack_kv(pk, idkey, id);
     if (s->w->kiosk)
-        pack_kv(pk, "badge", lg->parts[s->actor].badge);
+        emc_pack_kv(pk, "badge", lg->parts[s->actor].badge);
 }
 
 static int pick(const int *weights, uint64_t *rng)
@@ -364,7 +352,7 @@ static void pack_args(struct lg_session *s)
         break;
     case LG_MATCH_TOP:
         pack_head(s, &pk, "id", 1);
-        pack_str(&pk, "k");
+        emc_pack_cstr(&pk, "k");
         msgpack_pack_int(&pk, 10);
         break;
     case LG_MEETING_REQUEST: {
@@ -379,24 +367,24 @@ static void pack_args(struct lg_session *s)
         snprintf(s->rid, sizeof s->rid, "lg-%llu-%lld",
                  (unsigned long long)lg->o.seed, lg->started);
         pack_head(s, &pk, "from", 3);
-        pack_kv(&pk, "to", toid);
-        pack_kv(&pk, "note", "Would you like to meet? 商談しませんか");
-        pack_kv(&pk, "request_id", s->rid);
+        emc_pack_kv(&pk, "to", toid);
+        emc_pack_kv(&pk, "note", "Would you like to meet? 商談しませんか");
+        emc_pack_kv(&pk, "request_id", s->rid);
         break;
     }
     case LG_MEETING_RESPOND: {
         /* Acting as `to`: a kiosk carries the badge of the answering side,
          * which pack_head adds for the actor. */
         msgpack_pack_map(&pk, s->w->kiosk ? 4 : 3);
-        pack_kv(&pk, "event", lg->o.event);
-        pack_kv(&pk, "meeting", s->mid);
-        pack_str(&pk, "accept");
+        emc_pack_kv(&pk, "event", lg->o.event);
+        emc_pack_kv(&pk, "meeting", s->mid);
+        emc_pack_cstr(&pk, "accept");
         if (lg_randn(&s->rng, 100) < ACCEPT_PCT)
             msgpack_pack_true(&pk);
         else
             msgpack_pack_false(&pk);
         if (s->w->kiosk)
-            pack_kv(&pk, "badge", lg->parts[s->actor].badge);
+            emc_pack_kv(&pk, "badge", lg->parts[s->actor].badge);
         break;
     }
     case LG_MEETING_INBOX:

@@ -4,6 +4,7 @@
  * languages and scripts. */
 #include "loadgen.h"
 
+#include "pack.h"
 #include "xmalloc.h"
 
 #include <stdarg.h>
@@ -84,19 +85,6 @@ int lg_part_index(const struct lg *lg, const char *id, size_t len)
     return v < lg->o.participants ? v : -1;
 }
 
-static void pack_str(msgpack_packer *pk, const char *s)
-{
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
-static void pack_kv(msgpack_packer *pk, const char *k, const char *v)
-{
-    pack_str(pk, k);
-    pack_str(pk, v);
-}
-
 /* Offers or needs: 1-3 products, each as code, text or both. */
 static void pack_items(msgpack_packer *pk, uint64_t *rng, int base)
 {
@@ -107,9 +95,9 @@ static void pack_items(msgpack_packer *pk, uint64_t *rng, int base)
         int shape = lg_randn(rng, 4); /* 0 code, 1 local text, 2-3 both */
         msgpack_pack_map(pk, shape == 0 || shape == 1 ? 1 : 2);
         if (shape != 1)
-            pack_kv(pk, "code", p->hs);
+            emc_pack_kv(pk, "code", p->hs);
         if (shape != 0)
-            pack_kv(pk, "text", shape == 3 ? p->en : p->local);
+            emc_pack_kv(pk, "text", shape == 3 ? p->en : p->local);
     }
 }
 
@@ -126,53 +114,53 @@ void lg_pack_profile(const struct lg *lg, int i, msgpack_packer *pk,
     lg_part_id(i, id, sizeof id);
     snprintf(company, sizeof company, "%s %d", org->firm, i);
     msgpack_pack_map(pk, with_private ? 16 : 14);
-    pack_kv(pk, "event", lg->o.event);
-    pack_kv(pk, "id", id);
-    pack_kv(pk, "side", sides[pt->side]);
-    pack_kv(pk, "company", company);
-    pack_kv(pk, "country", org->country);
-    pack_str(pk, "languages");
+    emc_pack_kv(pk, "event", lg->o.event);
+    emc_pack_kv(pk, "id", id);
+    emc_pack_kv(pk, "side", sides[pt->side]);
+    emc_pack_kv(pk, "company", company);
+    emc_pack_kv(pk, "country", org->country);
+    emc_pack_cstr(pk, "languages");
     bool en = strcmp(org->lang, "en") != 0 && lg_randn(&rng, 3) > 0;
     msgpack_pack_array(pk, en ? 2 : 1);
-    pack_str(pk, org->lang);
+    emc_pack_cstr(pk, org->lang);
     if (en)
-        pack_str(pk, "en");
-    pack_str(pk, "sectors");
+        emc_pack_cstr(pk, "en");
+    emc_pack_cstr(pk, "sectors");
     msgpack_pack_array(pk, 2);
-    pack_str(pk, sectors[lg_randn(&rng, 10)]);
-    pack_str(pk, sectors[(i + 3) % 10]);
+    emc_pack_cstr(pk, sectors[lg_randn(&rng, 10)]);
+    emc_pack_cstr(pk, sectors[(i + 3) % 10]);
     /* Sellers offer near where buyers need, so that most find a match. */
     int base = lg_randn(&rng, NPRODUCTS);
-    pack_str(pk, "offers");
+    emc_pack_cstr(pk, "offers");
     pack_items(pk, &rng, pt->side == 0 ? base + 1 : base);
-    pack_str(pk, "needs");
+    emc_pack_cstr(pk, "needs");
     pack_items(pk, &rng, pt->side == 1 ? base + 2 : base + 3);
-    pack_str(pk, "cooperation");
+    emc_pack_cstr(pk, "cooperation");
     msgpack_pack_array(pk, 2);
-    pack_str(pk, cooperation[lg_randn(&rng, 5)]);
-    pack_str(pk, cooperation[(i + 1) % 5]);
-    pack_str(pk, "markets");
+    emc_pack_cstr(pk, cooperation[lg_randn(&rng, 5)]);
+    emc_pack_cstr(pk, cooperation[(i + 1) % 5]);
+    emc_pack_cstr(pk, "markets");
     msgpack_pack_array(pk, 2);
-    pack_str(pk, origins[lg_randn(&rng, NORIGINS)].country);
-    pack_str(pk, origins[(i + 5) % NORIGINS].country);
-    pack_kv(pk, "size", sizes[lg_randn(&rng, 4)]);
+    emc_pack_cstr(pk, origins[lg_randn(&rng, NORIGINS)].country);
+    emc_pack_cstr(pk, origins[(i + 5) % NORIGINS].country);
+    emc_pack_kv(pk, "size", sizes[lg_randn(&rng, 4)]);
     /* Free in a run of at least half the slots. */
     int first = lg_randn(&rng, lg->nslots / 2 + 1);
     int count = lg->nslots - first;
-    pack_str(pk, "slots");
+    emc_pack_cstr(pk, "slots");
     msgpack_pack_array(pk, (size_t)count);
     for (int s = first; s < first + count; s++)
-        pack_str(pk, lg->slot_ids[s]);
-    pack_str(pk, "max_meetings");
+        emc_pack_cstr(pk, lg->slot_ids[s]);
+    emc_pack_cstr(pk, "max_meetings");
     msgpack_pack_int(pk, 3 + lg_randn(&rng, 4));
     if (with_private) {
         char email[64];
         snprintf(email, sizeof email, "sales%d@example.com", i);
-        pack_str(pk, "contact");
+        emc_pack_cstr(pk, "contact");
         msgpack_pack_map(pk, 2);
-        pack_kv(pk, "name", company);
-        pack_kv(pk, "email", email);
-        pack_kv(pk, "badge", pt->badge);
+        emc_pack_kv(pk, "name", company);
+        emc_pack_kv(pk, "email", email);
+        emc_pack_kv(pk, "badge", pt->badge);
     }
 }
 
@@ -195,9 +183,9 @@ static void pack_event(struct lg *lg, msgpack_packer *pk)
 
     lg->nslots = NSLOTS;
     msgpack_pack_map(pk, 7);
-    pack_kv(pk, "event", lg->o.event);
-    pack_kv(pk, "name", "expomatch-loadgen expo day งานจับคู่ธุรกิจ");
-    pack_str(pk, "slots");
+    emc_pack_kv(pk, "event", lg->o.event);
+    emc_pack_kv(pk, "name", "expomatch-loadgen expo day งานจับคู่ธุรกิจ");
+    emc_pack_cstr(pk, "slots");
     msgpack_pack_array(pk, NSLOTS);
     for (int s = 0; s < NSLOTS; s++) {
         char a[32], b[32];
@@ -206,13 +194,13 @@ static void pack_event(struct lg *lg, msgpack_packer *pk)
         iso_time(t, a, sizeof a);
         iso_time(t + SLOT_MINUTES * 60, b, sizeof b);
         msgpack_pack_map(pk, 3);
-        pack_kv(pk, "id", lg->slot_ids[s]);
-        pack_kv(pk, "start", a);
-        pack_kv(pk, "end", b);
+        emc_pack_kv(pk, "id", lg->slot_ids[s]);
+        emc_pack_kv(pk, "start", a);
+        emc_pack_kv(pk, "end", b);
     }
-    pack_str(pk, "tables");
+    emc_pack_cstr(pk, "tables");
     msgpack_pack_int(pk, tables);
-    pack_str(pk, "interpreters");
+    emc_pack_cstr(pk, "interpreters");
     static const char *const pairs[][2] = {
         {"th", "en"}, {"zh", "en"}, {"ar", "en"}, {"ja", "en"}, {"th", "zh"}};
     msgpack_pack_array(pk, 5);
@@ -220,15 +208,15 @@ static void pack_event(struct lg *lg, msgpack_packer *pk)
         char id[24];
         snprintf(id, sizeof id, "int-%s-%s", pairs[k][0], pairs[k][1]);
         msgpack_pack_map(pk, 2);
-        pack_kv(pk, "id", id);
-        pack_str(pk, "languages");
+        emc_pack_kv(pk, "id", id);
+        emc_pack_cstr(pk, "languages");
         msgpack_pack_array(pk, 2);
-        pack_str(pk, pairs[k][0]);
-        pack_str(pk, pairs[k][1]);
+        emc_pack_cstr(pk, pairs[k][0]);
+        emc_pack_cstr(pk, pairs[k][1]);
     }
-    pack_str(pk, "meeting_minutes");
+    emc_pack_cstr(pk, "meeting_minutes");
     msgpack_pack_int(pk, SLOT_MINUTES);
-    pack_kv(pk, "timezone", "UTC");
+    emc_pack_kv(pk, "timezone", "UTC");
 }
 
 void lg_fatal(struct lg *lg, int status, const char *fmt, ...)
@@ -462,9 +450,9 @@ static void setup_next(struct lg *lg)
         for (int i = 0; i < lg->nworkers; i++, lg->setup_sent++) {
             msgpack_sbuffer_clear(&sb);
             msgpack_pack_map(&pk, 3);
-            pack_kv(&pk, "event", lg->o.event);
-            pack_kv(&pk, "role", lg->workers[i].kiosk ? "kiosk" : "app");
-            pack_str(&pk, "ttl_hours");
+            emc_pack_kv(&pk, "event", lg->o.event);
+            emc_pack_kv(&pk, "role", lg->workers[i].kiosk ? "kiosk" : "app");
+            emc_pack_cstr(&pk, "ttl_hours");
             msgpack_pack_int(&pk, 24);
             setup_call(lg, "token.create", &sb, on_token, &lg->workers[i]);
         }

@@ -4,6 +4,7 @@
  * --tls it speaks TLS to expomatchd's tls-port, so that TLS can be compared
  * with plain TCP the same way. */
 #include "mpscan.h"
+#include "pack.h"
 #include "token.h"
 #include "xmalloc.h"
 
@@ -206,13 +207,6 @@ static size_t put_msgid(char *p, uint32_t id)
     return 5;
 }
 
-static void pack_cstr(msgpack_packer *pk, const char *s)
-{
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
 /* Packs the parts of the requests that never change. */
 static void prepare_requests(struct bench *b)
 {
@@ -228,16 +222,16 @@ static void prepare_requests(struct bench *b)
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     if (b->method == METHOD_PING) {
-        pack_cstr(&pk, "ping");
+        emc_pack_cstr(&pk, "ping");
         msgpack_pack_array(&pk, 0);
     } else {
-        pack_cstr(&pk, "profile.get");
+        emc_pack_cstr(&pk, "profile.get");
         msgpack_pack_array(&pk, 1);
         msgpack_pack_map(&pk, 2);
-        pack_cstr(&pk, "event");
-        pack_cstr(&pk, b->event);
-        pack_cstr(&pk, "id");
-        pack_cstr(&pk, b->id);
+        emc_pack_cstr(&pk, "event");
+        emc_pack_cstr(&pk, b->event);
+        emc_pack_cstr(&pk, "id");
+        emc_pack_cstr(&pk, b->id);
     }
     b->tail = xmalloc(sb.size);
     memcpy(b->tail, sb.data, sb.size);
@@ -247,11 +241,11 @@ static void prepare_requests(struct bench *b)
         msgpack_pack_array(&pk, 4);
         msgpack_pack_uint8(&pk, 0);
         msgpack_pack_uint8(&pk, 1);
-        pack_cstr(&pk, "auth");
+        emc_pack_cstr(&pk, "auth");
         msgpack_pack_array(&pk, 1);
         msgpack_pack_map(&pk, 1);
-        pack_cstr(&pk, "token");
-        pack_cstr(&pk, b->token);
+        emc_pack_cstr(&pk, "token");
+        emc_pack_cstr(&pk, b->token);
         b->auth_req = xmalloc(sb.size);
         memcpy(b->auth_req, sb.data, sb.size);
         b->auth_len = sb.size;

@@ -3,7 +3,8 @@
  * imports, exports, subscribes, or opens a prompt (cli_repl.c). */
 #include "cli.h"
 
-#include <errno.h>
+#include "numarg.h"
+
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,18 +71,6 @@ static void usage(FILE *f)
         DEFAULT_HOST, DEFAULT_PORT, DEFAULT_TIMEOUT_S);
 }
 
-/* Parses a decimal integer in [lo, hi]; -1 if it is not one. */
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Fills o from the options of argv and returns the index of the first
  * word after them; -1 (after saying why) on a usage error, -2 for --help. */
 static int parse_options(int argc, char **argv, struct options *o)
@@ -120,14 +109,14 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 's': o->socket = optarg; break;
         case 'a': o->token_arg = optarg; break;
         case 'p':
-            if (parse_int(optarg, 1, 65535, &v) < 0) {
+            if (emc_parse_long(optarg, 1, 65535, &v) < 0) {
                 fprintf(stderr, "expomatch-cli: bad port: %s\n", optarg);
                 return -1;
             }
             o->port = (int)v;
             break;
         case 't':
-            if (parse_int(optarg, 0, 86400, &v) < 0) {
+            if (emc_parse_long(optarg, 0, 86400, &v) < 0) {
                 fprintf(stderr, "expomatch-cli: bad timeout: %s\n", optarg);
                 return -1;
             }

@@ -6,11 +6,11 @@
 #include "kiosk_scan.h"
 #include "kiosk_screen.h"
 #include "kiosk_session.h"
+#include "numarg.h"
 #include "token.h"
 #include "xmalloc.h"
 
 #include <curses.h>
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -92,17 +92,6 @@ static void usage(FILE *f)
         DEFAULT_HOST, DEFAULT_PORT, DEFAULT_IDLE_S, DEFAULT_CALL_S);
 }
 
-static int parse_int(const char *s, long lo, long hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
 /* Returns 0, -1 on a usage error (explained), -2 for --help. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -127,7 +116,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"key", required_argument, NULL, OPT_KEY},
         {NULL, 0, NULL, 0},
     };
-    int ch, secs;
+    int ch;
+    long v;
     memset(o, 0, sizeof *o);
     o->cfg.host = DEFAULT_HOST;
     o->cfg.port = DEFAULT_PORT;
@@ -152,23 +142,25 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->cfg.tls_opts.key_file = optarg;
             break;
         case 'p':
-            if (parse_int(optarg, 1, 65535, &o->cfg.port) < 0) {
+            if (emc_parse_long(optarg, 1, 65535, &v) < 0) {
                 fprintf(stderr, "expomatch-kiosk: bad port: %s\n", optarg);
                 return -1;
             }
+            o->cfg.port = (int)v;
             break;
         case 't':
-            if (parse_int(optarg, 1, 600, &secs) < 0) {
+            if (emc_parse_long(optarg, 1, 600, &v) < 0) {
                 fprintf(stderr, "expomatch-kiosk: bad -t: %s\n", optarg);
                 return -1;
             }
-            o->cfg.call_timeout_ms = secs * 1000;
+            o->cfg.call_timeout_ms = (int)v * 1000;
             break;
         case OPT_TIMEOUT:
-            if (parse_int(optarg, 1, 86400, &o->idle_s) < 0) {
+            if (emc_parse_long(optarg, 1, 86400, &v) < 0) {
                 fprintf(stderr, "expomatch-kiosk: bad --timeout: %s\n", optarg);
                 return -1;
             }
+            o->idle_s = (int)v;
             break;
         case OPT_EVENT:
             if (!kiosk_scan_valid_id(optarg, strlen(optarg))) {

@@ -4,10 +4,10 @@
  * run's phases. See docs/loadgen.md. */
 #include "loadgen.h"
 
+#include "numarg.h"
 #include "token.h"
 #include "xmalloc.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -138,17 +138,6 @@ static void usage(FILE *f)
         DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SECONDS);
 }
 
-static int parse_num(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno != 0 || end == s || *end != '\0' || !(v >= lo && v <= hi))
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* The token itself: the argument, or the trimmed content of @FILE. */
 static char *load_token(const char *arg)
 {
@@ -227,64 +216,64 @@ static int parse_options(int argc, char **argv, struct lg_options *o)
         case 's': o->socket = optarg; break;
         case 'a': auth = optarg; break;
         case 'p':
-            if (parse_num(optarg, 1, 65535, &v) < 0)
+            if (emc_parse_double(optarg, 1, 65535, &v) < 0)
                 goto bad;
             o->port = (int)v;
             break;
         case O_KIOSKS:
-            if (parse_num(optarg, 0, MAX_WORKERS, &v) < 0)
+            if (emc_parse_double(optarg, 0, MAX_WORKERS, &v) < 0)
                 goto bad;
             o->kiosks = (int)v;
             break;
         case O_APPS:
-            if (parse_num(optarg, 0, MAX_WORKERS, &v) < 0)
+            if (emc_parse_double(optarg, 0, MAX_WORKERS, &v) < 0)
                 goto bad;
             o->apps = (int)v;
             break;
         case O_SESSIONS:
-            if (parse_num(optarg, 1, MAX_SESSIONS, &v) < 0)
+            if (emc_parse_double(optarg, 1, MAX_SESSIONS, &v) < 0)
                 goto bad;
             o->app_sessions = (int)v;
             break;
         case O_SECONDS:
-            if (parse_num(optarg, 0.1, MAX_SECONDS, &v) < 0)
+            if (emc_parse_double(optarg, 0.1, MAX_SECONDS, &v) < 0)
                 goto bad;
             o->seconds = v;
             break;
         case O_OPS:
-            if (parse_num(optarg, 1, 1e12, &v) < 0)
+            if (emc_parse_double(optarg, 1, 1e12, &v) < 0)
                 goto bad;
             o->ops = (long long)v;
             break;
         case O_PARTICIPANTS:
-            if (parse_num(optarg, 2, MAX_PARTICIPANTS, &v) < 0)
+            if (emc_parse_double(optarg, 2, MAX_PARTICIPANTS, &v) < 0)
                 goto bad;
             o->participants = (int)v;
             break;
         case O_EVENT: event = optarg; break;
         case O_SEED:
-            if (parse_num(optarg, 0, 1e15, &v) < 0)
+            if (emc_parse_double(optarg, 0, 1e15, &v) < 0)
                 goto bad;
             o->seed = (uint64_t)v;
             break;
         case O_RATE:
-            if (parse_num(optarg, 0, 1e9, &v) < 0)
+            if (emc_parse_double(optarg, 0, 1e9, &v) < 0)
                 goto bad;
             o->rate = v;
             break;
         case O_MAXERR:
-            if (parse_num(optarg, 0, 1, &v) < 0)
+            if (emc_parse_double(optarg, 0, 1, &v) < 0)
                 goto bad;
             o->max_error_rate = v;
             break;
         case O_TIMEOUT:
-            if (parse_num(optarg, 1, 600000, &v) < 0)
+            if (emc_parse_double(optarg, 1, 600000, &v) < 0)
                 goto bad;
             o->timeout_ms = (int)v;
             break;
         case O_ACKLOG: o->ack_log = optarg; break;
         case O_RETRY:
-            if (parse_num(optarg, 0, 1000, &v) < 0)
+            if (emc_parse_double(optarg, 0, 1000, &v) < 0)
                 goto bad;
             o->retry = (int)v;
             break;

@@ -4,6 +4,7 @@
  * --tls it speaks TLS to expomatchd's tls-port, so that TLS can be compared
  * with plain TCP the same way. */
 #include "mpscan.h"
+#include "numarg.h"
 #include "pack.h"
 #include "token.h"
 #include "xmalloc.h"
@@ -834,17 +835,6 @@ static void usage(FILE *f)
         MAX_CONNS, MAX_PIPELINE, MAX_SECONDS);
 }
 
-static int parse_num(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno != 0 || end == s || *end != '\0' || !(v >= lo && v <= hi))
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* The token itself: the argument, or the trimmed content of @FILE. */
 static char *load_token(const char *arg)
 {
@@ -990,32 +980,32 @@ static int parse_options(int argc, char **argv, struct bench *b)
         switch (ch) {
         case 'h': b->host = optarg; break;
         case 'p':
-            if (parse_num(optarg, 1, 65535, &v) < 0)
+            if (emc_parse_double(optarg, 1, 65535, &v) < 0)
                 goto bad;
             b->port = (int)v;
             break;
         case 'c':
-            if (parse_num(optarg, 1, MAX_CONNS, &v) < 0)
+            if (emc_parse_double(optarg, 1, MAX_CONNS, &v) < 0)
                 goto bad;
             b->conns = (int)v;
             break;
         case 'P':
-            if (parse_num(optarg, 1, MAX_PIPELINE, &v) < 0)
+            if (emc_parse_double(optarg, 1, MAX_PIPELINE, &v) < 0)
                 goto bad;
             b->pipeline = (int)v;
             break;
         case 'd':
-            if (parse_num(optarg, 0.1, MAX_SECONDS, &v) < 0)
+            if (emc_parse_double(optarg, 0.1, MAX_SECONDS, &v) < 0)
                 goto bad;
             b->seconds = v;
             break;
         case 'n':
-            if (parse_num(optarg, 1, (double)MAX_REQUESTS, &v) < 0)
+            if (emc_parse_double(optarg, 1, (double)MAX_REQUESTS, &v) < 0)
                 goto bad;
             b->requests = (long long)v;
             break;
         case O_WARMUP:
-            if (parse_num(optarg, 0, 60, &v) < 0)
+            if (emc_parse_double(optarg, 0, 60, &v) < 0)
                 goto bad;
             b->warmup = v;
             break;

@@ -482,6 +482,15 @@ static void test_zone_outlives_callback_and_connection(void **state)
     assert_int_equal(f->seen.kept_obj.via.u64, f->seen.msgid[0] * 10ull);
 }
 
+/* n calls the scripted server holds unanswered, once it holds them. */
+static void hold_calls(struct fixture *f, struct emca *c, int n)
+{
+    f->srv.answer = false;
+    for (int i = 0; i < n; i++)
+        emca_call(c, "hold", NULL, on_reply, &f->seen);
+    assert_true(run_until(f->base, &f->srv.nheld, n, 3000));
+}
+
 /* Every pending call fails exactly once with kind, then the state callback
  * runs once, and later calls are refused. */
 static void expect_all_failed(struct fixture *f, struct emca *c, int calls,
@@ -507,10 +516,7 @@ static void test_malformed_reply_fails_every_call_once(void **state)
 {
     struct fixture *f = *state;
     struct emca *c = connect_f(f);
-    f->srv.answer = false;
-    for (int i = 0; i < 3; i++)
-        emca_call(c, "hold", NULL, on_reply, &f->seen);
-    assert_true(run_until(f->base, &f->srv.nheld, 3, 3000));
+    hold_calls(f, c, 3);
     /* [1, "x", nil, nil]: a msgid that is a string. */
     static const uint8_t bad[] = {0x94, 0x01, 0xa1, 'x', 0xc0, 0xc0};
     srv_send(&f->srv, bad, sizeof bad);
@@ -522,9 +528,7 @@ static void test_not_msgpack_and_not_an_envelope(void **state)
 {
     struct fixture *f = *state;
     struct emca *c = connect_f(f);
-    f->srv.answer = false;
-    emca_call(c, "hold", NULL, on_reply, &f->seen);
-    assert_true(run_until(f->base, &f->srv.nheld, 1, 3000));
+    hold_calls(f, c, 1);
     static const uint8_t bad[] = {0xc1};
     srv_send(&f->srv, bad, sizeof bad);
     expect_all_failed(f, c, 1, EMCA_ERR_PROTOCOL);
@@ -536,10 +540,7 @@ static void test_over_limit_length_header_fails_before_allocating(void **state)
     struct fixture *f = *state;
     f->opts.max_reply_bytes = 4096;
     struct emca *c = connect_f(f);
-    f->srv.answer = false;
-    emca_call(c, "hold", NULL, on_reply, &f->seen);
-    emca_call(c, "hold", NULL, on_reply, &f->seen);
-    assert_true(run_until(f->base, &f->srv.nheld, 2, 3000));
+    hold_calls(f, c, 2);
     /* A response whose result claims a 4 GiB string. */
     uint8_t bomb[] = {0x94, 0x01, (uint8_t)f->srv.held[0].msgid,
                       0xc0, 0xdb, 0xff,
@@ -553,9 +554,7 @@ static void test_too_deep_reply_fails(void **state)
 {
     struct fixture *f = *state;
     struct emca *c = connect_f(f);
-    f->srv.answer = false;
-    emca_call(c, "hold", NULL, on_reply, &f->seen);
-    assert_true(run_until(f->base, &f->srv.nheld, 1, 3000));
+    hold_calls(f, c, 1);
     uint8_t deep[64];
     size_t n = 0;
     deep[n++] = 0x94;
@@ -574,10 +573,7 @@ static void test_peer_close_with_calls_pending(void **state)
 {
     struct fixture *f = *state;
     struct emca *c = connect_f(f);
-    f->srv.answer = false;
-    for (int i = 0; i < 4; i++)
-        emca_call(c, "hold", NULL, on_reply, &f->seen);
-    assert_true(run_until(f->base, &f->srv.nheld, 4, 3000));
+    hold_calls(f, c, 4);
     /* One answered, then the server goes away. */
     srv_reply_int(&f->srv, f->srv.held[1].msgid);
     srv_close_peer(&f->srv);
@@ -666,10 +662,7 @@ static void test_free_with_pending_calls(void **state)
 {
     struct fixture *f = *state;
     struct emca *c = connect_f(f);
-    f->srv.answer = false;
-    for (int i = 0; i < 3; i++)
-        emca_call(c, "hold", NULL, on_reply, &f->seen);
-    assert_true(run_until(f->base, &f->srv.nheld, 3, 3000));
+    hold_calls(f, c, 3);
     emca_free(c);
     assert_int_equal(f->seen.n, 3);
     for (int i = 0; i < 3; i++) {
@@ -687,10 +680,7 @@ static void test_free_from_inside_a_reply_callback(void **state)
 {
     struct fixture *f = *state;
     struct emca *c = connect_f(f);
-    f->srv.answer = false;
-    for (int i = 0; i < 3; i++)
-        emca_call(c, "hold", NULL, on_reply, &f->seen);
-    assert_true(run_until(f->base, &f->srv.nheld, 3, 3000));
+    hold_calls(f, c, 3);
     f->seen.free_in_cb = c;
     /* All three replies in one segment: the first callback frees c while
      * the other two are still in its read buffer. */
@@ -714,10 +704,7 @@ static void test_msgid_zero_error_goes_to_oldest_call(void **state)
 {
     struct fixture *f = *state;
     struct emca *c = connect_f(f);
-    f->srv.answer = false;
-    emca_call(c, "hold", NULL, on_reply, &f->seen);
-    emca_call(c, "hold", NULL, on_reply, &f->seen);
-    assert_true(run_until(f->base, &f->srv.nheld, 2, 3000));
+    hold_calls(f, c, 2);
     srv_reply_error(&f->srv, 0, "bad_request", "not MessagePack-RPC");
     srv_close_peer(&f->srv);
     assert_true(run_until(f->base, &f->seen.n, 2, 3000));

@@ -50,6 +50,15 @@ def daemon_binary():
     return path
 
 
+def client_binary(name):
+    """A client program next to the daemon under test (bin-asan/ for an
+    ASan EXPOMATCH_BIN), else the one under bin/."""
+    sibling = os.path.join(os.path.dirname(daemon_binary()), name)
+    if os.access(sibling, os.X_OK):
+        return sibling
+    return str(REPO / "bin" / name)
+
+
 def _ephemeral_range():
     try:
         lo, hi = open("/proc/sys/net/ipv4/ip_local_port_range").read().split()

@@ -15,7 +15,7 @@ import pytest
 
 import rpc
 from conftest import LIVE_DAEMONS, REPO, START_TIMEOUT, Daemon, \
-    RedisServer, daemon_binary, free_port, port_open
+    RedisServer, client_binary, daemon_binary, free_port, port_open
 from helpers import event_doc, expect_error, profile_doc, uid
 
 CONF = REPO / "config" / "expomatchd.conf"
@@ -29,12 +29,7 @@ RUN_TIMEOUT = 10
 
 
 def cli_binary():
-    """expomatch-cli next to the daemon under test (bin-asan/ for an ASan
-    EXPOMATCH_BIN), else the one under bin/."""
-    sibling = os.path.join(os.path.dirname(daemon_binary()), "expomatch-cli")
-    if os.access(sibling, os.X_OK):
-        return sibling
-    return str(REPO / "bin" / "expomatch-cli")
+    return client_binary("expomatch-cli")
 
 
 def run(argv, **kw):

@@ -20,7 +20,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from conftest import REPO, daemon_binary, free_port
+from conftest import REPO, client_binary, free_port
 from helpers import make_token, new_event, profile_doc
 from test_tls import pki, start_tls_stack  # noqa: F401 (pki: a fixture)
 
@@ -44,12 +44,7 @@ CONTACTS = {
 
 
 def kiosk_binary():
-    """expomatch-kiosk next to the daemon under test, else under bin/."""
-    sibling = os.path.join(os.path.dirname(daemon_binary()),
-                           "expomatch-kiosk")
-    if os.access(sibling, os.X_OK):
-        return sibling
-    return str(REPO / "bin" / "expomatch-kiosk")
+    return client_binary("expomatch-kiosk")
 
 
 def locale_dir(binary):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import REPO, daemon_binary, free_port, running_stack
+from conftest import client_binary, free_port, running_stack
 from ackcheck import all_meetings
 
 FLOW_METHODS = ["profile.put", "match.top", "meeting.request",
@@ -25,12 +25,7 @@ ROW = re.compile(r"^(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([\d.]+)"
 
 
 def loadgen_binary():
-    """expomatch-loadgen next to the daemon under test, else under bin/."""
-    sibling = os.path.join(os.path.dirname(daemon_binary()),
-                           "expomatch-loadgen")
-    if os.access(sibling, os.X_OK):
-        return sibling
-    return str(REPO / "bin" / "expomatch-loadgen")
+    return client_binary("expomatch-loadgen")
 
 
 @pytest.fixture(scope="module")

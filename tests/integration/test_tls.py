@@ -13,12 +13,11 @@ import ssl
 import subprocess
 import time
 import warnings
-from pathlib import Path
 
 import pytest
 
 import rpc
-from conftest import daemon_binary, free_port, running_stack
+from conftest import client_binary, daemon_binary, free_port, running_stack
 from helpers import make_token, new_event, profile_doc, uid, wait_until
 from test_backpressure import daemon_rx_queue
 
@@ -525,7 +524,7 @@ def test_slow_handshake_is_cut_by_auth_timeout(make_stack, pki):
 # ---- the CLI ----
 
 def cli_binary():
-    return str(Path(daemon_binary()).parent / "expomatch-cli")
+    return client_binary("expomatch-cli")
 
 
 def run_cli(*args, timeout=20):

@@ -19,7 +19,8 @@ CPPFLAGS += -D_GNU_SOURCE -DEM_PREFIX='"$(PREFIX)"' -Idaemon -Iproto -Iclients -
 CFLAGS ?=
 CFLAGS += -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS) $(SAN)
 LDFLAGS += $(SAN)
-LDLIBS += $(PKG_LIBS) -lm -pthread
+# CaDiCaL (the exact schedule phase) is a static C++ library.
+LDLIBS += $(PKG_LIBS) -lcadical -lstdc++ -lm -pthread
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CPPFLAGS += -DEM_VERSION='"$(VERSION)"'
@@ -128,7 +129,8 @@ $(BIN)/expomatch-evalmatch: $(BUILD)/tests/bench/evalmatch.o $(DAEMON_OBJ) $(BUI
 
 # The schedule optimizer alone (pure computation) with its generator.
 $(BIN)/expomatch-schedbench: $(BUILD)/tests/bench/schedbench.o $(BUILD)/tests/bench/schedgen.o \
-		$(filter $(BUILD)/daemon/sched%.o,$(DAEMON_OBJ)) $(BUILD)/daemon/err.o $(BUILD)/daemon/xmalloc.o
+		$(filter $(BUILD)/daemon/sched%.o,$(DAEMON_OBJ)) $(BUILD)/daemon/sat_cnf.o \
+		$(BUILD)/daemon/err.o $(BUILD)/daemon/xmalloc.o
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -1,6 +1,8 @@
 /* sched.c: sched_solve, the optimizer's phases in order: take the
- * schedule as given, book greedily, book more by ejection chains, search,
- * book whatever fits into the best schedule found, then give tables out
+ * schedule as given, book greedily, book more by ejection chains, search
+ * (on small events with every meeting booked, for half the budget, and
+ * the exact phase of sched_exact.c has the rest), book whatever fits
+ * into the best schedule found, then give tables out
  * (they are interchangeable, so only counts matter until here) and count
  * what the caller reports. */
 #include <stdlib.h>
@@ -11,6 +13,13 @@
 
 /* Share of the budget that ejection chains may take before the search. */
 #define AUGMENT_SHARE 0.3
+/* Share of the budget the search has before the exact phase (small
+ * events only), which takes the rest. */
+#define EXACT_SEARCH_SHARE 0.5
+/* Part of the exact phase's time kept back for releasing its solver
+ * (10 to 20 ms on events of 300 meetings), at most the second. */
+#define EXACT_RELEASE_PART 10
+#define EXACT_RELEASE_MAX_NS 60000000u
 #define BUDGET_MAX_MS (366L * 24 * 3600 * 1000)
 
 void sched_params_default(struct sched_params *params)
@@ -33,6 +42,16 @@ static double ms_since(uint64_t t0)
     return (double)(st_now_ns() - t0) / 1e6;
 }
 
+/* Takes the deadline back to `end` after a phase stopped at an earlier
+ * one; false when the caller cancelled or `end` has passed too. */
+static bool resume(struct sstate *st, uint64_t end)
+{
+    st->deadline_ns = end;
+    if (st->stopped && st->why == SCHED_STOP_BUDGET && st_now_ns() < end)
+        st->stopped = false;
+    return !st->stopped;
+}
+
 /* Ejection chains under a shorter deadline, so the search gets time. */
 static void augment(struct sstate *st, uint32_t upper_bound, uint64_t t0,
                     long budget_ms)
@@ -42,9 +61,7 @@ static void augment(struct sstate *st, uint32_t upper_bound, uint64_t t0,
     if (t0 + share < deadline)
         st->deadline_ns = t0 + share;
     book_augment(st, upper_bound);
-    st->deadline_ns = deadline;
-    if (st->stopped && st->why == SCHED_STOP_BUDGET && st_now_ns() < deadline)
-        st->stopped = false;
+    resume(st, deadline);
 }
 
 /* Meetings that keep their slot keep their table; the others take the
@@ -92,7 +109,11 @@ static void report(const struct sstate *st, const struct search_goal *goal,
     res->breaks = st->breaks;
     res->spread = st_spread(st);
     res->fair = res->spread <= (uint32_t)goal->fairness;
-    res->breaks_lower_bound = sb_breaks_lower_bound(st, st->count);
+    res->breaks_lower_bound = sb_breaks_lower_bound(st, st->count, NULL);
+    /* The exact phase's bound, when it ran, is for every meeting booked. */
+    if (st->booked == st->nm &&
+        goal->breaks_lower_bound > res->breaks_lower_bound)
+        res->breaks_lower_bound = goal->breaks_lower_bound;
     res->iterations = goal->iterations;
 }
 
@@ -132,7 +153,7 @@ int sched_solve(const struct sched_problem *pb,
         uint32_t *all = xmalloc((st.np + 1) * sizeof(uint32_t));
         for (uint32_t p = 0; p < st.np; p++)
             all[p] = st.adj_start[p + 1] - st.adj_start[p];
-        goal.breaks_lower_bound = sb_breaks_lower_bound(&st, all);
+        goal.breaks_lower_bound = sb_breaks_lower_bound(&st, all, NULL);
         free(all);
     }
 
@@ -143,7 +164,21 @@ int sched_solve(const struct sched_problem *pb,
     if (reserve > (uint64_t)budget * 100000)
         reserve = (uint64_t)budget * 100000;
     st.deadline_ns -= reserve;
+    uint64_t search_end = st.deadline_ns;
+    bool exact = goal.upper_bound == st.nm && exact_fits(&st);
+    if (exact) {
+        uint64_t share = (uint64_t)((double)budget * EXACT_SEARCH_SHARE * 1e6);
+        if (t0 + share < search_end)
+            st.deadline_ns = t0 + share;
+    }
     search_run(&st, &goal);
+    if (exact && !search_proven(&st, &goal) && resume(&st, search_end)) {
+        /* Freeing the solver's clauses takes time too. */
+        uint64_t keep = (search_end - st_now_ns()) / EXACT_RELEASE_PART;
+        st.deadline_ns -=
+            keep < EXACT_RELEASE_MAX_NS ? keep : EXACT_RELEASE_MAX_NS;
+        exact_run(&st, &goal);
+    }
     st.deadline_ns = deadline;
     if (st.booked < goal.upper_bound &&
         !(st.stopped && st.why == SCHED_STOP_CANCELLED))

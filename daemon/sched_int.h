@@ -3,7 +3,8 @@
  * consistent (every booking goes through st_place and st_unplace, which
  * also keep the break counts and write the journal that undoes rejected
  * moves); sched_bound.c bounds the meetings booked and sched_lb.c the
- * breaks, sched_book.c books, sched_search.c searches, sched.c drives. */
+ * breaks, sched_book.c books, sched_search.c searches, sched_exact.c
+ * proves (on small events), sched.c drives. */
 #ifndef EM_SCHED_INT_H
 #define EM_SCHED_INT_H
 
@@ -117,9 +118,10 @@ int32_t st_random_cand(struct sstate *st, uint32_t m);
 /* sched_bound.c */
 uint32_t sb_upper_bound(const struct sstate *st);
 
-/* sched_lb.c */
+/* sched_lb.c: fewest, when not NULL, gets each participant's own bound
+ * (np of them), which the total may exceed by one. */
 uint64_t sb_breaks_lower_bound(const struct sstate *st,
-                               const uint32_t *meetings_of);
+                               const uint32_t *meetings_of, uint32_t *fewest);
 
 /* sched_book.c */
 void book_greedy(struct sstate *st);
@@ -139,5 +141,12 @@ struct search_goal {
 };
 void search_run(struct sstate *st, struct search_goal *goal);
 bool search_proven(const struct sstate *st, const struct search_goal *goal);
+
+/* sched_exact.c: exact_fits says whether the instance is small enough
+ * (and free of interpreters) for the exact phase; exact_run proves the
+ * schedule in st optimal or replaces it with one that is (true), or runs
+ * out of time having raised goal->breaks_lower_bound as far as it got. */
+bool exact_fits(const struct sstate *st);
+bool exact_run(struct sstate *st, struct search_goal *goal);
 
 #endif

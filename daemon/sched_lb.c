@@ -321,7 +321,7 @@ static bool refuted(struct lb *l, const uint32_t *blocks, const bool *exact)
 }
 
 uint64_t sb_breaks_lower_bound(const struct sstate *st,
-                               const uint32_t *meetings_of)
+                               const uint32_t *meetings_of, uint32_t *fewest)
 {
     uint32_t S = st->nslots, W = st->words, maxdeg = 0;
     bool holds_all = true;
@@ -370,6 +370,8 @@ uint64_t sb_breaks_lower_bound(const struct sstate *st,
     for (uint32_t p = 0; p < st->np; p++) {
         blocks[p] = fewest_blocks(&l, p, meetings_of[p], &exact[p]);
         total += blocks[p] > 0 ? blocks[p] - 1 : 0;
+        if (fewest)
+            fewest[p] = blocks[p] > 0 ? blocks[p] - 1 : 0;
     }
     if (holds_all && refuted(&l, blocks, exact))
         total++;

@@ -106,9 +106,8 @@ char *cli_read_all(FILE *f, size_t max, size_t *lenp);
 /* The token itself: the argument or the trimmed content of @FILE. */
 char *cli_load_token(const char *arg);
 
-/* A map value by key, or NULL; a str value as a NUL-terminated copy in buf
- * ("" when absent or not a string). */
-const msgpack_object *cli_map_get(const msgpack_object *map, const char *key);
+/* A str value of a map as a NUL-terminated copy in buf ("" when absent or
+ * not a string). */
 const char *cli_map_str(const msgpack_object *map, const char *key, char *buf,
                         size_t cap);
 

@@ -1,6 +1,7 @@
 /* cli_json.c: JSON <-> MessagePack for expomatch-cli, and reading its
  * inputs (JSON-ARGS, token files) with bounds. */
 #include "cli.h"
+#include "reply.h"
 #include "token.h"
 #include "xmalloc.h"
 
@@ -293,24 +294,10 @@ json_t *cli_to_json(const msgpack_object *o)
     return json_null();
 }
 
-const msgpack_object *cli_map_get(const msgpack_object *map, const char *key)
-{
-    if (map == NULL || map->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    size_t klen = strlen(key);
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen &&
-            memcmp(k->via.str.ptr, key, klen) == 0)
-            return &map->via.map.ptr[i].val;
-    }
-    return NULL;
-}
-
 const char *cli_map_str(const msgpack_object *map, const char *key, char *buf,
                         size_t cap)
 {
-    const msgpack_object *v = cli_map_get(map, key);
+    const msgpack_object *v = emc_map_get(map, key);
     size_t n = 0;
     if (v != NULL && v->type == MSGPACK_OBJECT_STR) {
         n = v->via.str.size < cap - 1 ? v->via.str.size : cap - 1;

@@ -3,6 +3,7 @@
 #include "kiosk_session.h"
 #include "kiosk_text.h"
 #include "pack.h"
+#include "reply.h"
 #include "xmalloc.h"
 
 #include <stdio.h>
@@ -14,21 +15,6 @@
 #define FIELD_MAX 4096
 
 /* ---- reading replies: every access checks the type ---- */
-
-/* The value of key in map, or NULL when map is not a map or lacks it. */
-static const msgpack_object *field(const msgpack_object *map, const char *key)
-{
-    if (map == NULL || map->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    size_t n = strlen(key);
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-            memcmp(k->via.str.ptr, key, n) == 0)
-            return &map->via.map.ptr[i].val;
-    }
-    return NULL;
-}
 
 /* A copy of a str object (bounded; a NUL inside ends it), or NULL when o
  * is not a str. */
@@ -52,13 +38,13 @@ static char *str_dup(const msgpack_object *o)
 
 static char *field_str(const msgpack_object *map, const char *key)
 {
-    return str_dup(field(map, key));
+    return str_dup(emc_map_get(map, key));
 }
 
 /* Whether a str field equals s. */
 static bool field_is(const msgpack_object *map, const char *key, const char *s)
 {
-    const msgpack_object *o = field(map, key);
+    const msgpack_object *o = emc_map_get(map, key);
     return o != NULL && o->type == MSGPACK_OBJECT_STR &&
            o->via.str.size == strlen(s) &&
            memcmp(o->via.str.ptr, s, o->via.str.size) == 0;
@@ -68,7 +54,7 @@ static bool field_is(const msgpack_object *map, const char *key, const char *s)
 static const msgpack_object_array *field_array(const msgpack_object *map,
                                                const char *key)
 {
-    const msgpack_object *o = field(map, key);
+    const msgpack_object *o = emc_map_get(map, key);
     return o != NULL && o->type == MSGPACK_OBJECT_ARRAY ? &o->via.array : NULL;
 }
 
@@ -404,7 +390,7 @@ static void keep_agenda(struct kiosk_person *p, const msgpack_object_array *arr)
         m->end = field_str(e, "end");
         m->table = field_str(e, "table");
         m->interpreter = field_str(e, "interpreter");
-        const msgpack_object *partner = field(e, "partner");
+        const msgpack_object *partner = emc_map_get(e, "partner");
         m->partner = field_str(partner, "company");
         if (m->partner == NULL)
             m->partner = field_str(partner, "id");
@@ -436,7 +422,7 @@ static void keep_suggestions(struct kiosk_client *k, struct kiosk_person *p,
         s->id = field_str(e, "id");
         s->slot = field_str(e, "slot");
         s->table = field_str(e, "table");
-        s->score = num(field(e, "score"));
+        s->score = num(emc_map_get(e, "score"));
         const struct kiosk_slot *slot = find_slot(k, s->slot);
         if (slot != NULL && slot->start != NULL)
             s->start = xstrdup(slot->start);

@@ -10,6 +10,7 @@
  *   checkin EVENT ID
  */
 #include "loadgen.h"
+#include "reply.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -39,36 +40,19 @@ void lg_ack_close(struct lg *lg)
 /* A string field of a result map, or NULL; *len set. */
 static const char *str_field(const msgpack_object *m, const char *key, int *len)
 {
-    if (m->type != MSGPACK_OBJECT_MAP)
+    const msgpack_object *v = emc_map_get(m, key);
+    if (v == NULL || v->type != MSGPACK_OBJECT_STR || v->via.str.size > 128)
         return NULL;
-    size_t n = strlen(key);
-    for (uint32_t i = 0; i < m->via.map.size; i++) {
-        const msgpack_object *k = &m->via.map.ptr[i].key;
-        const msgpack_object *v = &m->via.map.ptr[i].val;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-            memcmp(k->via.str.ptr, key, n) == 0 &&
-            v->type == MSGPACK_OBJECT_STR && v->via.str.size <= 128) {
-            *len = (int)v->via.str.size;
-            return v->via.str.ptr;
-        }
-    }
-    return NULL;
+    *len = (int)v->via.str.size;
+    return v->via.str.ptr;
 }
 
 static long long int_field(const msgpack_object *m, const char *key)
 {
-    if (m->type != MSGPACK_OBJECT_MAP)
-        return -1;
-    size_t n = strlen(key);
-    for (uint32_t i = 0; i < m->via.map.size; i++) {
-        const msgpack_object *k = &m->via.map.ptr[i].key;
-        const msgpack_object *v = &m->via.map.ptr[i].val;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-            memcmp(k->via.str.ptr, key, n) == 0 &&
-            v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-            return (long long)v->via.u64;
-    }
-    return -1;
+    const msgpack_object *v = emc_map_get(m, key);
+    return v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER
+               ? (long long)v->via.u64
+               : -1;
 }
 
 /* A meeting result: "EVENT MEETING STATUS" written, false when the reply

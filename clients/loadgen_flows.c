@@ -7,6 +7,7 @@
 #include "loadgen.h"
 
 #include "pack.h"
+#include "reply.h"
 #include "xmalloc.h"
 
 #include <stdio.h>
@@ -52,20 +53,6 @@ static void session_next(struct lg_session *s);
 
 /* ---- what the replies teach ------------------------------------------- */
 
-static const msgpack_object *map_get(const msgpack_object *m, const char *key)
-{
-    if (m->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    size_t n = strlen(key);
-    for (uint32_t i = 0; i < m->via.map.size; i++) {
-        const msgpack_object *k = &m->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-            memcmp(k->via.str.ptr, key, n) == 0)
-            return &m->via.map.ptr[i].val;
-    }
-    return NULL;
-}
-
 static void inbox_add(struct lg_part *p, const char *mid, size_t len)
 {
     if (len == 0 || len >= LG_MID)
@@ -102,7 +89,7 @@ static void learn_matches(struct lg *lg, int actor, const msgpack_object *r)
         return;
     p->ntop = 0;
     for (uint32_t i = 0; i < r->via.array.size && p->ntop < LG_TOP; i++) {
-        const msgpack_object *id = map_get(&r->via.array.ptr[i], "id");
+        const msgpack_object *id = emc_map_get(&r->via.array.ptr[i], "id");
         if (id == NULL || id->type != MSGPACK_OBJECT_STR)
             continue;
         int k = lg_part_index(lg, id->via.str.ptr, id->via.str.size);
@@ -113,8 +100,8 @@ static void learn_matches(struct lg *lg, int actor, const msgpack_object *r)
 
 static void learn_request(struct lg *lg, const msgpack_object *r)
 {
-    const msgpack_object *mid = map_get(r, "meeting");
-    const msgpack_object *to = map_get(r, "to");
+    const msgpack_object *mid = emc_map_get(r, "meeting");
+    const msgpack_object *to = emc_map_get(r, "to");
     if (mid == NULL || to == NULL || mid->type != MSGPACK_OBJECT_STR ||
         to->type != MSGPACK_OBJECT_STR)
         return;
@@ -127,11 +114,12 @@ static void learn_request(struct lg *lg, const msgpack_object *r)
 
 static void learn_inbox(struct lg *lg, int actor, const msgpack_object *r)
 {
-    const msgpack_object *in = map_get(r, "incoming");
+    const msgpack_object *in = emc_map_get(r, "incoming");
     if (in == NULL || in->type != MSGPACK_OBJECT_ARRAY)
         return;
     for (uint32_t i = 0; i < in->via.array.size; i++) {
-        const msgpack_object *mid = map_get(&in->via.array.ptr[i], "meeting");
+        const msgpack_object *mid =
+            emc_map_get(&in->via.array.ptr[i], "meeting");
         if (mid != NULL && mid->type == MSGPACK_OBJECT_STR)
             inbox_add(&lg->parts[actor], mid->via.str.ptr, mid->via.str.size);
     }

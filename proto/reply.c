@@ -43,6 +43,16 @@ bool emc_key_is(const msgpack_object *k, const char *name)
            memcmp(k->via.str.ptr, name, n) == 0;
 }
 
+const msgpack_object *emc_map_get(const msgpack_object *map, const char *key)
+{
+    if (map == NULL || map->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    for (uint32_t i = 0; i < map->via.map.size; i++)
+        if (emc_key_is(&map->via.map.ptr[i].key, key))
+            return &map->via.map.ptr[i].val;
+    return NULL;
+}
+
 void emc_read_error(const msgpack_object *e, struct emc_error *err)
 {
     snprintf(err->code, sizeof err->code, "error");

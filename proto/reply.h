@@ -19,6 +19,9 @@ enum emc_msg emc_msg_kind(const msgpack_object *o);
 
 /* A str key equal to name. */
 bool emc_key_is(const msgpack_object *k, const char *name);
+/* The value of key in map, or NULL when map is NULL, not a map, or lacks
+ * it. */
+const msgpack_object *emc_map_get(const msgpack_object *map, const char *key);
 
 /* Copies a wire string for people: bounded, NUL-terminated, with control
  * characters replaced so that a server cannot drive a terminal. */

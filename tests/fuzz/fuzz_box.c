@@ -31,6 +31,7 @@
 #include "subs.h"
 #include "transport.h"
 #include "xmalloc.h"
+#include "fuzz_rand.h"
 
 #define ADMIN_TOKEN "fuzz-admin-token-0123456789"
 /* Loop turns after the last byte before the box stops waiting: enough for
@@ -220,16 +221,6 @@ static void set_identity(struct conn *c, enum box_identity who)
     snprintf(c->token_id, sizeof c->token_id, "0123456789abcdef");
     if (who == BOX_EXPIRED)
         c->token_expires = 1;
-}
-
-/* A small generator for chunk sizes (xorshift32). */
-static uint32_t next_rand(uint32_t *s)
-{
-    uint32_t x = *s ? *s : 0x9e3779b9u;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return *s = x;
 }
 
 void box_run(enum box_identity who, bool sane_store, const uint8_t *script,

@@ -23,19 +23,11 @@
 #include <msgpack.h>
 
 #include "mpscan.h"
+#include "fuzz_rand.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const size_t limits[] = {1, 9, 16, 64, 300, 4096, 16384, 65536};
-
-static uint32_t next_rand(uint32_t *s)
-{
-    uint32_t x = *s ? *s : 0x9e3779b9u;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return *s = x;
-}
 
 /* The verdict on the frame starting at p when all avail bytes are there
  * at once: the reference the chunked scan must agree with. */

@@ -671,20 +671,20 @@ static int render(struct line *l, struct zone *z, const char *event_id,
 }
 
 int ics_render(struct buf *out, const char *event_id, const char *event_name,
-               const char *timezone, const char *participant_id,
+               const char *zone_name, const char *participant_id,
                const struct ics_meeting *m, size_t n, int64_t now_utc,
                struct err *err)
 {
     if (check_args(event_id, event_name, participant_id, m, n, now_utc, err) <
         0)
         return -1;
-    if (timezone == NULL)
+    if (zone_name == NULL)
         return err_set(err, ERR_INTERNAL, "ics: timezone: NULL");
     /* buf_reserve may move pending bytes to the front, never drop them. */
     size_t pending = buf_pending(out);
     struct zone z = {0};
     struct line l = {out, 0};
-    int rc = zone_open(&z, timezone, err);
+    int rc = zone_open(&z, zone_name, err);
     if (rc == 0)
         rc = render(&l, &z, event_id, event_name, participant_id, m, n, now_utc,
                     err);

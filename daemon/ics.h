@@ -74,14 +74,14 @@ struct ics_meeting {
 };
 
 /* Appends the calendar of participant_id's meetings m[0..n) at event_id to
- * out, in the order given, and returns 0. timezone is an IANA name that ICU
+ * out, in the order given, and returns 0. zone_name is an IANA name that ICU
  * knows (as validate_event checks: "Asia/Shanghai", "UTC"); event_name is
  * UTF-8; now_utc (unix seconds) is the DTSTAMP. Returns -1 with err set
  * (ERR_INTERNAL: bad data from the store, such as an invalid id, invalid
  * UTF-8, end <= start or a zone unknown to ICU, or an ICU failure), leaving
  * out as it was. */
 int ics_render(struct buf *out, const char *event_id, const char *event_name,
-               const char *timezone, const char *participant_id,
+               const char *zone_name, const char *participant_id,
                const struct ics_meeting *m, size_t n, int64_t now_utc,
                struct err *err);
 

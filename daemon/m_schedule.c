@@ -224,9 +224,9 @@ static void solve_snapshot(struct job *j, redisContext *rc,
     uint32_t ninterp = (uint32_t)(interps->elements / 2);
     size_t words = SCHED_WORDS(nslots);
 
-    char tzname[80], now[20];
-    snprintf(tzname, sizeof tzname, "%.*s", (int)tz->len, tz->str);
-    local_time_iso(tzname, (int64_t)time(NULL), now);
+    char zone[80], now[20];
+    snprintf(zone, sizeof zone, "%.*s", (int)tz->len, tz->str);
+    local_time_iso(zone, (int64_t)time(NULL), now);
 
     struct part_key *keys = xcalloc(npart + 1, sizeof *keys);
     struct sched_participant *pp = xcalloc(npart + 1, sizeof *pp);

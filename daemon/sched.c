@@ -137,7 +137,7 @@ int sched_solve(const struct sched_problem *pb,
     memset(res, 0, sizeof *res);
     res->breaks_input = st.breaks;
 
-    struct search_goal goal = {params->fairness, 0, 0, 0};
+    struct search_goal goal = {params->fairness, 0, 0, NULL, 0};
     goal.upper_bound = sb_upper_bound(&st);
     uint64_t greedy_ns = st_now_ns();
     book_greedy(&st);
@@ -149,11 +149,14 @@ int sched_solve(const struct sched_problem *pb,
     /* The proof by breaks needs every meeting booked, so it is the bound
      * for each participant holding all of its meetings; not worth its
      * time when they cannot all be booked. */
+    uint32_t *fewest = NULL;
     if (goal.upper_bound == st.nm) {
         uint32_t *all = xmalloc((st.np + 1) * sizeof(uint32_t));
+        fewest = xmalloc((st.np + 1) * sizeof(uint32_t));
         for (uint32_t p = 0; p < st.np; p++)
             all[p] = st.adj_start[p + 1] - st.adj_start[p];
-        goal.breaks_lower_bound = sb_breaks_lower_bound(&st, all, NULL);
+        goal.breaks_lower_bound = sb_breaks_lower_bound(&st, all, fewest);
+        goal.fewest = fewest;
         free(all);
     }
 
@@ -180,6 +183,8 @@ int sched_solve(const struct sched_problem *pb,
         exact_run(&st, &goal);
     }
     st.deadline_ns = deadline;
+    free(fewest);
+    goal.fewest = NULL;
     if (st.booked < goal.upper_bound &&
         !(st.stopped && st.why == SCHED_STOP_CANCELLED))
         book_fill(&st);

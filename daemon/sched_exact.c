@@ -36,7 +36,7 @@
 
 struct model {
     struct cnf c;
-    const struct sstate *st;
+    struct sstate *st;
     uint32_t S;
     int *x;     /* per meeting: its first x; the slots it may take follow */
     int *u, *r; /* np * S: literal, 0 when constantly false */
@@ -366,7 +366,7 @@ static int stop_asked(void *arg)
 static uint64_t solve(struct model *md, const uint32_t *fewest, int fairness,
                       bool *optimal)
 {
-    struct sstate *st = (struct sstate *)md->st;
+    struct sstate *st = md->st;
     uint64_t lb = 0, ub = st->breaks;
     for (uint32_t p = 0; p < st->np; p++)
         lb += fewest[p];
@@ -402,16 +402,10 @@ static uint64_t solve(struct model *md, const uint32_t *fewest, int fairness,
 
 bool exact_run(struct sstate *st, struct search_goal *goal)
 {
-    if (st->breaks == 0 || st->breaks >= st->nactive ||
+    if (goal->fewest == NULL || st->breaks == 0 || st->breaks >= st->nactive ||
         st->breaks <= goal->breaks_lower_bound || st->booked != st->nm ||
         st_spread(st) > (uint32_t)goal->fairness || !exact_fits(st))
         return false;
-    uint32_t *fewest = xmalloc((st->np + 1) * sizeof(uint32_t));
-    uint32_t *deg = xmalloc((st->np + 1) * sizeof(uint32_t));
-    for (uint32_t p = 0; p < st->np; p++)
-        deg[p] = degree(st, p);
-    sb_breaks_lower_bound(st, deg, fewest);
-    free(deg);
 
     struct model md = {.st = st, .S = st->nslots};
     cnf_init(&md.c, stop_asked, st);
@@ -420,7 +414,7 @@ bool exact_run(struct sstate *st, struct search_goal *goal)
     md.r = xcalloc((size_t)st->np * md.S + 1, sizeof(int));
     md.tables_bound = xcalloc(md.S + 1, sizeof(bool));
     bool optimal;
-    uint64_t lb = solve(&md, fewest, goal->fairness, &optimal);
+    uint64_t lb = solve(&md, goal->fewest, goal->fairness, &optimal);
     if (lb > goal->breaks_lower_bound)
         goal->breaks_lower_bound = lb;
     free(md.x);
@@ -432,6 +426,5 @@ bool exact_run(struct sstate *st, struct search_goal *goal)
     free(md.tables_free);
     free(md.tables_bound);
     cnf_free(&md.c);
-    free(fewest);
     return optimal;
 }

@@ -137,6 +137,8 @@ struct search_goal {
     int fairness;
     uint32_t upper_bound;
     uint64_t breaks_lower_bound; /* for every meeting booked */
+    const uint32_t *fewest;      /* its parts per participant (sched_lb.c), or
+                                    NULL when not every meeting can be booked */
     uint64_t iterations;         /* out */
 };
 void search_run(struct sstate *st, struct search_goal *goal);

@@ -178,7 +178,11 @@ static void test_exact_phase_matches_brute_force(void **state)
             continue;
         st.deadline_ns = UINT64_MAX;
         book_greedy(&st);
-        struct search_goal goal = {fairness, st.nm, 0, 0};
+        uint32_t deg[MAXP], fewest[MAXP];
+        for (uint32_t p = 0; p < st.np; p++)
+            deg[p] = st.adj_start[p + 1] - st.adj_start[p];
+        sb_breaks_lower_bound(&st, deg, fewest);
+        struct search_goal goal = {fairness, st.nm, 0, fewest, 0};
         uint64_t before = st.breaks;
         bool applies = st.booked == st.nm && st.breaks > 0 &&
                        st.breaks < st.nactive &&

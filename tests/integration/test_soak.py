@@ -22,14 +22,6 @@ pytestmark = pytest.mark.skipif(
     SECONDS <= 0, reason="a soak run: make soak (EXPOMATCH_SOAK_SECONDS)")
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def fault(st, n):
     """The n-th fault: the three kinds in turn."""
     kind = n % 3
@@ -65,7 +57,7 @@ def test_soak_under_faults_loses_nothing_and_does_not_grow(make_stack,
         n = 0
         while time.monotonic() + FAULT_EVERY < t_end:
             time.sleep(FAULT_EVERY / 2)
-            samples.append((st.daemon.pid, rss_kb(st.daemon.pid)))
+            samples.append((st.daemon.pid, st.daemon.status()["VmRSS"]))
             time.sleep(FAULT_EVERY / 2)
             faults.append(fault(st, n))
             n += 1

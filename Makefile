@@ -136,6 +136,9 @@ $(BIN)/expomatch-schedbench: $(BUILD)/tests/bench/schedbench.o $(BUILD)/tests/be
 
 # Unit tests of client code link the client files they test.
 $(BUILD)/tests/test_csv: $(BUILD)/clients/csv.o
+# The exact phase's test takes one generated event from the benchmark's
+# generator.
+$(BUILD)/tests/test_sched_exact: $(BUILD)/tests/bench/schedgen.o
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(DAEMON_OBJ) $(BUILD)/libproto.a
 	@mkdir -p $(dir $@)

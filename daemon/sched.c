@@ -1,7 +1,7 @@
 /* sched.c: sched_solve, the optimizer's phases in order: take the
  * schedule as given, book greedily, book more by ejection chains, search
- * (on small events with every meeting booked, for half the budget, and
- * the exact phase of sched_exact.c has the rest), book whatever fits
+ * (on small events with every meeting booked, the exact phase of
+ * sched_exact.c runs beside it, sched_beside.c), book whatever fits
  * into the best schedule found, then give tables out
  * (they are interchangeable, so only counts matter until here) and count
  * what the caller reports. */
@@ -14,8 +14,8 @@
 /* Share of the budget that ejection chains may take before the search. */
 #define AUGMENT_SHARE 0.3
 /* Share of the budget the search has before the exact phase (small
- * events only), which takes the rest. */
-#define EXACT_SEARCH_SHARE 0.5
+ * events only) starts beside it, from the best schedule found so far. */
+#define EXACT_START_SHARE 0.15
 /* Part of the exact phase's time kept back for releasing its solver
  * (10 to 20 ms on events of 300 meetings), at most the second. */
 #define EXACT_RELEASE_PART 10
@@ -62,6 +62,31 @@ static void augment(struct sstate *st, uint32_t upper_bound, uint64_t t0,
         st->deadline_ns = t0 + share;
     book_augment(st, upper_bound);
     resume(st, deadline);
+}
+
+/* Small events: the search alone until EXACT_START_SHARE of the budget,
+ * then, unless that settled it, the exact phase beside it from the best
+ * schedule so far until search_end; NULL when it did not start. */
+static struct exact_job *search_then_exact(struct sstate *st,
+                                           struct search_goal *goal,
+                                           uint64_t t0, long budget_ms,
+                                           uint64_t search_end)
+{
+    uint64_t start =
+        t0 + (uint64_t)((double)budget_ms * EXACT_START_SHARE * 1e6);
+    if (start < search_end) {
+        st->deadline_ns = start;
+        search_run(st, goal);
+    }
+    uint64_t now = st_now_ns();
+    if (!resume(st, search_end) || now >= search_end || st->booked < st->nm ||
+        search_proven(st, goal))
+        return NULL;
+    /* Freeing the solver's clauses takes time too. */
+    uint64_t keep = (search_end - now) / EXACT_RELEASE_PART;
+    if (keep > EXACT_RELEASE_MAX_NS)
+        keep = EXACT_RELEASE_MAX_NS;
+    return exact_start(st, goal, search_end - keep);
 }
 
 /* Meetings that keep their slot keep their table; the others take the
@@ -137,7 +162,7 @@ int sched_solve(const struct sched_problem *pb,
     memset(res, 0, sizeof *res);
     res->breaks_input = st.breaks;
 
-    struct search_goal goal = {params->fairness, 0, 0, NULL, 0};
+    struct search_goal goal = {.fairness = params->fairness};
     goal.upper_bound = sb_upper_bound(&st);
     uint64_t greedy_ns = st_now_ns();
     book_greedy(&st);
@@ -168,20 +193,12 @@ int sched_solve(const struct sched_problem *pb,
         reserve = (uint64_t)budget * 100000;
     st.deadline_ns -= reserve;
     uint64_t search_end = st.deadline_ns;
-    bool exact = goal.upper_bound == st.nm && exact_fits(&st);
-    if (exact) {
-        uint64_t share = (uint64_t)((double)budget * EXACT_SEARCH_SHARE * 1e6);
-        if (t0 + share < search_end)
-            st.deadline_ns = t0 + share;
-    }
+    struct exact_job *job = NULL;
+    if (goal.upper_bound == st.nm && exact_fits(&st))
+        job = search_then_exact(&st, &goal, t0, budget, search_end);
     search_run(&st, &goal);
-    if (exact && !search_proven(&st, &goal) && resume(&st, search_end)) {
-        /* Freeing the solver's clauses takes time too. */
-        uint64_t keep = (search_end - st_now_ns()) / EXACT_RELEASE_PART;
-        st.deadline_ns -=
-            keep < EXACT_RELEASE_MAX_NS ? keep : EXACT_RELEASE_MAX_NS;
-        exact_run(&st, &goal);
-    }
+    if (job)
+        exact_finish(job, &st, &goal);
     st.deadline_ns = deadline;
     free(fewest);
     goal.fewest = NULL;

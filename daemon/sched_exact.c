@@ -46,6 +46,7 @@ struct model {
     struct lits *in_slot;
     uint32_t *tables_free;
     bool *tables_bound;
+    struct exact_news *news; /* or NULL */
 };
 
 /* A soft literal, assumed true: "participant or core at most j". */
@@ -387,6 +388,8 @@ static uint64_t solve(struct model *md, const uint32_t *fewest, int fairness,
             lb = st->breaks;
         } else if (res == 20 && relax_core(md, &o, (uint32_t)(ub - lb)) > 0) {
             *optimal = ++lb >= ub;
+            if (md->news)
+                atomic_store(&md->news->lower_bound, lb);
         } else {
             /* Stopped; or an empty core, which would mean no fair
              * schedule at all while one is at hand: nothing claimed. */
@@ -407,7 +410,7 @@ bool exact_run(struct sstate *st, struct search_goal *goal)
         st_spread(st) > (uint32_t)goal->fairness || !exact_fits(st))
         return false;
 
-    struct model md = {.st = st, .S = st->nslots};
+    struct model md = {.st = st, .S = st->nslots, .news = goal->news};
     cnf_init(&md.c, stop_asked, st);
     md.x = xcalloc(st->nm + 1, sizeof(int));
     md.u = xcalloc((size_t)st->np * md.S + 1, sizeof(int));
@@ -417,6 +420,10 @@ bool exact_run(struct sstate *st, struct search_goal *goal)
     uint64_t lb = solve(&md, goal->fewest, goal->fairness, &optimal);
     if (lb > goal->breaks_lower_bound)
         goal->breaks_lower_bound = lb;
+    if (goal->news) {
+        atomic_store(&goal->news->lower_bound, goal->breaks_lower_bound);
+        atomic_store(&goal->news->optimal, optimal);
+    }
     free(md.x);
     free(md.u);
     free(md.r);

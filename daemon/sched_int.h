@@ -8,6 +8,7 @@
 #ifndef EM_SCHED_INT_H
 #define EM_SCHED_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -132,6 +133,14 @@ bool book_relocate(struct sstate *st, uint32_t m, int depth, uint32_t *budget,
                    int32_t avoid);
 uint32_t book_fill(struct sstate *st);
 
+/* What the exact phase, on a thread of its own, tells the search as it
+ * goes: the breaks it has proven necessary, and whether it holds an
+ * optimal schedule (the search may stop then). */
+struct exact_news {
+    atomic_uint_least64_t lower_bound;
+    atomic_bool optimal;
+};
+
 /* sched_search.c */
 struct search_goal {
     int fairness;
@@ -140,6 +149,7 @@ struct search_goal {
     const uint32_t *fewest;      /* its parts per participant (sched_lb.c), or
                                     NULL when not every meeting can be booked */
     uint64_t iterations;         /* out */
+    struct exact_news *news;     /* from the exact phase beside, or NULL */
 };
 void search_run(struct sstate *st, struct search_goal *goal);
 bool search_proven(const struct sstate *st, const struct search_goal *goal);
@@ -147,8 +157,20 @@ bool search_proven(const struct sstate *st, const struct search_goal *goal);
 /* sched_exact.c: exact_fits says whether the instance is small enough
  * (and free of interpreters) for the exact phase; exact_run proves the
  * schedule in st optimal or replaces it with one that is (true), or runs
- * out of time having raised goal->breaks_lower_bound as far as it got. */
+ * out of time having raised goal->breaks_lower_bound as far as it got.
+ * Both are told to goal->news, when set, as they happen. */
 bool exact_fits(const struct sstate *st);
 bool exact_run(struct sstate *st, struct search_goal *goal);
+
+/* sched_beside.c: the exact phase on a copy of st, on a thread of its
+ * own until `deadline_ns` or until exact_finish, which waits for it and
+ * takes its schedule (when proven optimal) and its bound into st and
+ * goal. exact_start sets goal->news; it returns NULL, and the search
+ * goes alone, when no thread can be had. */
+struct exact_job;
+struct exact_job *exact_start(const struct sstate *st, struct search_goal *goal,
+                              uint64_t deadline_ns);
+void exact_finish(struct exact_job *job, struct sstate *st,
+                  struct search_goal *goal);
 
 #endif

@@ -387,6 +387,24 @@ static bool try_move(struct sstate *st, int fairness, double temp)
     return true;
 }
 
+/* How often the search looks at the exact phase's news: an atomic load
+ * is cheap, but the bound rarely moves. */
+#define NEWS_EVERY 1024
+
+/* Whether the search may stop on the exact phase's news: it holds an
+ * optimal schedule, or has proven the best schedule here optimal. */
+static bool news_says_stop(const struct sstate *st, struct search_goal *goal,
+                           struct key best)
+{
+    uint64_t lb = atomic_load(&goal->news->lower_bound);
+    if (lb > goal->breaks_lower_bound)
+        goal->breaks_lower_bound = lb;
+    if (atomic_load(&goal->news->optimal))
+        return true;
+    return best.booked == st->nm && best.excess == 0 &&
+           best.breaks <= goal->breaks_lower_bound;
+}
+
 void search_run(struct sstate *st, struct search_goal *goal)
 {
     if (st->npool == 0)
@@ -398,13 +416,14 @@ void search_run(struct sstate *st, struct search_goal *goal)
     uint64_t base = CYCLE_PER_MEETING * (uint64_t)st->npool;
     if (base < CYCLE_MIN)
         base = CYCLE_MIN;
-    uint64_t t0 = st_now_ns();
+    uint64_t t0 = st_now_ns(), it0 = goal->iterations;
     bool proven = search_proven(st, goal);
     while (!proven && !st_should_stop(st)) {
         /* A cycle no longer than the time left at the rate seen so far. */
-        uint64_t len = goal->iterations ? base : CYCLE_FIRST, now = st_now_ns();
-        if (goal->iterations > 1000 && now > t0 && st->deadline_ns > now) {
-            double rate = (double)goal->iterations / (double)(now - t0);
+        uint64_t done = goal->iterations - it0;
+        uint64_t len = done ? base : CYCLE_FIRST, now = st_now_ns();
+        if (done > 1000 && now > t0 && st->deadline_ns > now) {
+            double rate = (double)done / (double)(now - t0);
             double fit = rate * (double)(st->deadline_ns - now);
             if (fit < (double)len)
                 len = fit > 1000 ? (uint64_t)fit : 1000;
@@ -413,6 +432,11 @@ void search_run(struct sstate *st, struct search_goal *goal)
         double cool = pow(TEMP_END / TEMP_START, 1.0 / (double)len);
         for (uint64_t it = 0; it < len && !st_should_stop(st); it++) {
             goal->iterations++;
+            if (goal->news && goal->iterations % NEWS_EVERY == 0 &&
+                news_says_stop(st, goal, best)) {
+                proven = true;
+                break;
+            }
             temp *= cool;
             if (!try_move(st, goal->fairness, temp))
                 continue;

@@ -126,13 +126,15 @@ void sched_params_default(struct sched_params *params);
  * others must be idle).
  *
  * On small events (up to 60,000 meeting-slot pairs, no meeting that may
- * move needing an interpreter) whose meetings all fit, the search has
- * half the budget and an exact phase the rest: MaxSAT on the CaDiCaL
- * solver, started from the best schedule when every meeting is booked,
- * the spread within fairness and fewer breaks than participants. It
- * either finds a schedule with the fewest breaks of any fair one, or
- * raises breaks_lower_bound to what it proved of fair schedules booking
- * every meeting.
+ * move needing an interpreter) whose meetings all fit, an exact phase
+ * (MaxSAT on the CaDiCaL solver) runs on a second thread beside the
+ * search from 15% of the budget on, started from the best schedule so
+ * far when every meeting is booked, the spread within fairness and
+ * fewer breaks than participants. It either finds a schedule with the
+ * fewest breaks of any fair one, which replaces the search's, or raises
+ * breaks_lower_bound to what it proved of fair schedules booking every
+ * meeting; the search stops as soon as either settles the question. So
+ * such a call can keep two cores busy.
  *
  * SCHED_STOP_PROVEN means: scheduled == upper_bound, spread within
  * fairness, and breaks == 0 or every meeting is booked with breaks ==

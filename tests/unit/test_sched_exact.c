@@ -2,7 +2,8 @@
  * brute force on small random events: started from the greedy booking,
  * it must end at the fewest breaks of any fair schedule booking every
  * meeting, claim that as proven, and leave a feasible schedule; fixed
- * meetings stay where they are. */
+ * meetings stay where they are. The same on its own thread
+ * (daemon/sched_beside.c), which must also stop when told. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "../bench/schedgen.h"
 #include "sched_int.h"
 
 #define MAXP 7
@@ -164,45 +167,70 @@ static void check_feasible(const struct inst *in, const struct sstate *st)
     }
 }
 
+/* Instance `seed`, booked greedily, with the per-participant bounds in
+ * fewest and the goal set up as sched_solve would; false when st_init
+ * refused it. */
+static bool setup(uint64_t seed, struct inst *in, struct sstate *st,
+                  uint32_t *fewest, struct search_goal *goal)
+{
+    rnd_state = seed * 0x9E3779B97F4A7C15ull;
+    make(in);
+    int fairness = (int)below(3);
+    struct err err = {0};
+    if (st_init(st, &in->pb, &err) != 0)
+        return false;
+    st->deadline_ns = UINT64_MAX;
+    book_greedy(st);
+    uint32_t deg[MAXP];
+    for (uint32_t p = 0; p < st->np; p++)
+        deg[p] = st->adj_start[p + 1] - st->adj_start[p];
+    sb_breaks_lower_bound(st, deg, fewest);
+    *goal = (struct search_goal){
+        .fairness = fairness, .upper_bound = st->nm, .fewest = fewest};
+    return true;
+}
+
+/* Whether the exact phase takes the schedule on: all booked, fair, some
+ * breaks but fewer than participants. */
+static bool applies(const struct sstate *st, int fairness)
+{
+    return st->booked == st->nm && st->breaks > 0 && st->breaks < st->nactive &&
+           st_spread(st) <= (uint32_t)fairness;
+}
+
+static uint64_t brute_best(const struct inst *in, int fairness)
+{
+    struct brute b = {.pb = &in->pb, .fairness = fairness, .best = UINT64_MAX};
+    walk(&b, 0);
+    return b.best;
+}
+
 static void test_exact_phase_matches_brute_force(void **state)
 {
     uint32_t ran = 0, improved = 0, already = 0;
     for (uint64_t seed = 1; seed <= 3000 && ran < 300; seed++) {
-        rnd_state = seed * 0x9E3779B97F4A7C15ull;
         struct inst in;
-        make(&in);
-        int fairness = (int)below(3);
         struct sstate st;
-        struct err err = {0};
-        if (st_init(&st, &in.pb, &err) != 0)
+        uint32_t fewest[MAXP];
+        struct search_goal goal;
+        if (!setup(seed, &in, &st, fewest, &goal))
             continue;
-        st.deadline_ns = UINT64_MAX;
-        book_greedy(&st);
-        uint32_t deg[MAXP], fewest[MAXP];
-        for (uint32_t p = 0; p < st.np; p++)
-            deg[p] = st.adj_start[p + 1] - st.adj_start[p];
-        sb_breaks_lower_bound(&st, deg, fewest);
-        struct search_goal goal = {fairness, st.nm, 0, fewest, 0};
         uint64_t before = st.breaks;
-        bool applies = st.booked == st.nm && st.breaks > 0 &&
-                       st.breaks < st.nactive &&
-                       st_spread(&st) <= (uint32_t)fairness;
+        bool takes = applies(&st, goal.fairness);
         bool proven = exact_run(&st, &goal);
-        assert_int_equal(proven, applies);
-        if (!applies) {
+        assert_int_equal(proven, takes);
+        if (!takes) {
             assert_int_equal(st.breaks, before);
             st_free(&st);
             continue;
         }
-        struct brute b = {
-            .pb = &in.pb, .fairness = fairness, .best = UINT64_MAX};
-        walk(&b, 0);
-        if (st.breaks != b.best)
+        uint64_t best = brute_best(&in, goal.fairness);
+        if (st.breaks != best)
             fail_msg("seed %llu: breaks %llu, brute force %llu",
                      (unsigned long long)seed, (unsigned long long)st.breaks,
-                     (unsigned long long)b.best);
+                     (unsigned long long)best);
         assert_int_equal(goal.breaks_lower_bound, st.breaks);
-        assert_true(st_spread(&st) <= (uint32_t)fairness);
+        assert_true(st_spread(&st) <= (uint32_t)goal.fairness);
         check_feasible(&in, &st);
         ran++;
         improved += st.breaks < before;
@@ -217,10 +245,114 @@ static void test_exact_phase_matches_brute_force(void **state)
     assert_true(already >= 10);
 }
 
+static void pause_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* On its own thread (sched_beside.c) the exact phase works on a copy:
+ * the caller's schedule stays as it was while the news tells the
+ * bound and the optimum found, and exact_finish hands both over. */
+static void test_exact_beside_hands_its_optimum_over(void **state)
+{
+    uint32_t ran = 0, improved = 0;
+    for (uint64_t seed = 1; seed <= 3000 && ran < 100; seed++) {
+        struct inst in;
+        struct sstate st;
+        uint32_t fewest[MAXP];
+        struct search_goal goal;
+        if (!setup(seed, &in, &st, fewest, &goal))
+            continue;
+        if (!applies(&st, goal.fairness)) {
+            st_free(&st);
+            continue;
+        }
+        uint64_t before = st.breaks, best = brute_best(&in, goal.fairness);
+        struct exact_job *job =
+            exact_start(&st, &goal, st_now_ns() + 10000000000ull);
+        assert_non_null(job);
+        assert_non_null(goal.news);
+        for (int k = 0; k < 10000 && !atomic_load(&goal.news->optimal); k++)
+            pause_ms(1);
+        assert_true(atomic_load(&goal.news->optimal));
+        assert_int_equal(atomic_load(&goal.news->lower_bound), best);
+        assert_int_equal(st.breaks, before);
+        exact_finish(job, &st, &goal);
+        assert_null(goal.news);
+        assert_int_equal(st.breaks, best);
+        assert_int_equal(goal.breaks_lower_bound, best);
+        assert_true(st_spread(&st) <= (uint32_t)goal.fairness);
+        check_feasible(&in, &st);
+        ran++;
+        improved += best < before;
+        st_free(&st);
+    }
+    print_message("ran %u improved %u\n", ran, improved);
+    assert_true(ran >= 50);
+    assert_true(improved >= 5);
+}
+
+/* exact_finish stops a phase far from done (an event of 302 meetings
+ * whose optimum takes seconds to find) at once rather than at its
+ * deadline, and the caller keeps a schedule booking every meeting. */
+static void test_exact_finish_stops_a_long_phase(void **state)
+{
+    struct schedgen g;
+    struct schedgen_opts o = {105, 78, 302, 22, 27, 0,   20,
+                              20,  0,  0,   0,  0,  true};
+    schedgen_make(&g, &o);
+    struct sstate st;
+    struct err err = {0};
+    assert_int_equal(st_init(&st, &g.pb, &err), 0);
+    st.deadline_ns = UINT64_MAX;
+    book_greedy(&st);
+    book_augment(&st, st.nm);
+    assert_int_equal(st.booked, st.nm);
+    uint32_t *all = calloc(st.np, sizeof(uint32_t));
+    uint32_t *fewest = calloc(st.np, sizeof(uint32_t));
+    assert_non_null(all);
+    assert_non_null(fewest);
+    for (uint32_t p = 0; p < st.np; p++)
+        all[p] = st.adj_start[p + 1] - st.adj_start[p];
+    struct search_goal goal = {
+        .fairness = 2, .upper_bound = st.nm, .fewest = fewest};
+    goal.breaks_lower_bound = sb_breaks_lower_bound(&st, all, fewest);
+    /* A short search first: the exact phase takes on only schedules
+     * with fewer breaks than participants. */
+    st.rng = 1;
+    st.deadline_ns = st_now_ns() + 200000000;
+    search_run(&st, &goal);
+    st.stopped = false;
+    uint64_t before = st.breaks;
+    assert_true(before > goal.breaks_lower_bound);
+    assert_true(before < st.nactive);
+    assert_true(st_spread(&st) <= (uint32_t)goal.fairness);
+
+    uint64_t t0 = st_now_ns();
+    struct exact_job *job = exact_start(&st, &goal, t0 + 20000000000ull);
+    assert_non_null(job);
+    pause_ms(50);
+    uint64_t t1 = st_now_ns();
+    exact_finish(job, &st, &goal);
+    double stop_ms = (double)(st_now_ns() - t1) / 1e6;
+    print_message("stopped in %.1f ms\n", stop_ms);
+    assert_true(stop_ms < 5000);
+    assert_int_equal(st.booked, st.nm);
+    assert_true(st.breaks <= before);
+    assert_true(goal.breaks_lower_bound <= st.breaks);
+    st_free(&st);
+    free(all);
+    free(fewest);
+    schedgen_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_phase_matches_brute_force),
+        cmocka_unit_test(test_exact_beside_hands_its_optimum_over),
+        cmocka_unit_test(test_exact_finish_stops_a_long_phase),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,7 @@
  *
  *   expomatch-schedbench [--quick] [--no-ilp] [--ilp-plain]
  *       [--ilp-seconds N] [--ilp-big-seconds N] [--budget-ms N]
- *       [--tmp DIR] [--keep] [--shape P,M,S,T[,SEED[,PCT]]]
+ *       [--seed N] [--tmp DIR] [--keep] [--shape P,M,S,T[,SEED[,PCT]]]
  *
  * 1. Brokerage events shaped like Bofill et al.'s (42-78 participants,
  *    125-302 meetings, 8-22 slots, 12-27 tables, meetings restricted to
@@ -22,7 +22,8 @@
  *
  * --shape runs one event of that shape instead, glpsol limited by
  * --ilp-seconds (PCT: share of restricted meetings and of participants
- * with forbidden slots, default 20). --quick is a smaller, shorter run.
+ * with forbidden slots, default 20). --seed is the optimizer's seed
+ * (default 1). --quick is a smaller, shorter run.
  * Every schedule is checked (schedcheck.h: the constraints and the
  * figures reported) and so is maximality (no waiting meeting fits). The last
  * line is "schedbench: ok" when all checks held; the optimality goals are
@@ -46,6 +47,7 @@ struct opts {
 };
 
 static int failures;
+static uint64_t solver_seed = 1; /* --seed */
 
 static double now_ms(void)
 {
@@ -129,6 +131,7 @@ static struct sched_result solve(const struct sched_problem *pb, long budget,
     struct sched_params prm;
     sched_params_default(&prm);
     prm.budget_ms = budget;
+    prm.seed = solver_seed;
     struct sched_result res;
     struct err err = {0};
     if (sched_solve(pb, &prm, pl, &res, &err) != 0) {
@@ -592,7 +595,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: expomatch-schedbench [--quick] [--no-ilp] "
                     "[--ilp-plain] [--ilp-seconds N] [--ilp-big-seconds N] "
-                    "[--budget-ms N] [--tmp DIR] [--keep] [--shape "
+                    "[--budget-ms N] [--seed N] [--tmp DIR] [--keep] [--shape "
                     "P,M,S,T[,SEED[,PCT]]]\n");
     exit(2);
 }
@@ -617,6 +620,8 @@ int main(int argc, char **argv)
             o.ilp_big_seconds = atoi(v);
         else if (strcmp(a, "--budget-ms") == 0 && v && ++i)
             o.budget_ms = atol(v);
+        else if (strcmp(a, "--seed") == 0 && v && ++i)
+            solver_seed = strtoull(v, NULL, 10);
         else if (strcmp(a, "--tmp") == 0 && v && ++i)
             o.tmp = v;
         else if (strcmp(a, "--shape") == 0 && v && ++i)

@@ -2,9 +2,12 @@
  * this daemon's own writes are applied as soon as Redis confirms them
  * (read-your-writes), and writes of any daemon arrive on the change stream,
  * which names what changed; the profile or event it names is then read
- * from Redis and applied unless the engine already has that version. */
+ * from Redis and applied. A read that this daemon's own write overtook is
+ * made again rather than applied. */
 #ifndef EM_SYNC_H
 #define EM_SYNC_H
+
+#include <stdint.h>
 
 #include "store.h"
 
@@ -14,6 +17,12 @@ void sync_init(struct store *st);
 /* One change-stream entry (follow.h's follow_fn, minus its priv). */
 void sync_change(const char *event, const char *kind, const char *id,
                  long long version, const char *extra);
+
+/* This daemon's own write of a profile: sync_profile_sent as it goes to
+ * Redis, sync_profile_applied with what that returned once the engine has
+ * applied the write. A look-up answered in between is then made again. */
+uint32_t sync_profile_sent(const char *event, const char *id);
+void sync_profile_applied(const char *event, const char *id, uint32_t sent);
 
 /* Reads one profile or the event from Redis and applies it. */
 void sync_fetch_profile(const char *event, const char *id);

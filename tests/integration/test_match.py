@@ -1,7 +1,9 @@
 """match.top against a real daemon and Redis: ranking and reasons, the
 contract's rules (sides, self, links), k, roles and badges, read-your-
-writes, deletion, a restart, and a second daemon on the same Redis."""
+writes, deletion, a restart, and a second daemon on the same Redis, also
+when its writes and this daemon's cross."""
 import math
+import threading
 import time
 
 import pytest
@@ -363,3 +365,74 @@ def test_watched_list_survives_delete_and_recreate(admin, daemon, ev,
     put(admin, ev, "s", offers=[{"code": "0901"}])
     news = match_news(app)
     assert [n["match"]["id"] for n in news] == ["s"], news
+
+
+def test_deletes_hold_while_lookups_queue(make_stack, tmp_path):
+    """Writes through a second daemon keep this daemon's look-up link
+    busy, so that the look-up its own put's stream entry starts can be
+    answered after its delete: the old profile must not come back."""
+    stack = make_stack()
+    other = second_daemon(stack, tmp_path)
+    stop = threading.Event()
+    workers = []
+
+    def churn(ev):
+        with other.admin() as b:
+            n = 0
+            while not stop.is_set() and n < 20000:
+                put(b, ev, "c%d" % (n % 500), offers=[{"code": "0901"}])
+                n += 1
+
+    try:
+        with stack.daemon.admin() as a:
+            busy, ev = new_event(a), new_event(a)
+            workers += [threading.Thread(target=churn, args=(busy,))
+                        for _ in range(3)]
+            for w in workers:
+                w.start()
+            put(a, ev, "b", side="buyer", needs=[{"code": "0901"}])
+            back = 0
+            for i in range(1000):
+                put(a, ev, "s", offers=[{"code": "0901"}], size="micro")
+                a.call("profile.delete", event=ev, id="s")
+                back += a.call("match.top", event=ev, id="b") != []
+            assert back == 0, "a deleted profile came back %d times" % back
+            put(a, ev, "s", offers=[{"code": "0901"}])
+            assert ids(a.call("match.top", event=ev, id="b")) == ["s"]
+    finally:
+        stop.set()
+        for w in workers:
+            w.join()
+        other.stop()
+
+
+def test_a_profile_put_again_elsewhere_replaces_its_earlier_life(make_stack,
+                                                                 tmp_path):
+    """A profile at version 3 here is deleted and put again through a
+    second daemon: the new one starts at version 1 and must still replace
+    the old one in this daemon's matches."""
+    stack = make_stack()
+    other = second_daemon(stack, tmp_path)
+    try:
+        with stack.daemon.admin() as a, other.admin() as b:
+            ev = new_event(a)
+            put(a, ev, "b", side="buyer", needs=[{"code": "0901"}])
+
+            def shown(c):
+                try:
+                    return [e["company"]
+                            for e in c.call("match.top", event=ev, id="b")]
+                except RpcError:
+                    return None
+            wait_until(lambda: shown(b) == [], 5,
+                       what="the buyer seen on the second daemon")
+            for i in range(300):
+                for _ in range(3):
+                    put(a, ev, "s", offers=[{"code": "0901"}],
+                        company="A %d" % i)
+                b.call("profile.delete", event=ev, id="s")
+                put(b, ev, "s", offers=[{"code": "0901"}], company="B %d" % i)
+                wait_until(lambda: shown(a) == ["B %d" % i], 2,
+                           what="round %d's new life shown" % i)
+    finally:
+        other.stop()

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "match.h"
 #include "server.h"
+#include "sync.h"
 #include "validate.h"
 #include "xmalloc.h"
 
@@ -17,6 +18,7 @@ struct event_wait {
     char event[65];
     char *data; /* the stored event, for the matching engine */
     size_t len;
+    uint32_t sent; /* sync_write_sent */
 };
 
 /* The global index is a command of its own (another cluster slot), sent
@@ -44,6 +46,7 @@ static void on_event_put(void *priv, const redisReply *reply,
         struct err e;
         if (match_event_put(w->event, w->data, w->len, &e) < 0)
             log_warn("%s", e.msg);
+        sync_write_applied(w->event, NULL, w->sent);
         msgpack_packer *pk = rpc_reply_begin(w->r);
         msgpack_pack_map(pk, 1);
         mp_pack_cstr(pk, "event");
@@ -91,6 +94,7 @@ void h_event_put(struct req *r, const msgpack_object *map,
     cmd_add_iso(&c, now);
     for (size_t i = 0; i < ev.nslots; i++)
         cmd_adds(&c, ev.slot_ids[i]);
+    w->sent = sync_write_sent(w->event, NULL);
     cmd_send(&c, srv_global->store, on_event_put, w);
     event_in_free(&ev);
 }

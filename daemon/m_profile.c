@@ -21,7 +21,7 @@ struct profile_wait {
     char event[65];
     char id[65];
     bool with_contact;
-    uint32_t sent; /* sync_profile_sent */
+    uint32_t sent; /* sync_write_sent */
     char *data;    /* profile.put: the stored map, for the matching engine */
     size_t len;
 };
@@ -68,7 +68,7 @@ static void on_put(void *priv, const redisReply *reply, const struct err *err)
         if (match_profile_put(w->event, w->id, reply->integer, w->data, w->len,
                               &e) < 0)
             log_warn("%s", e.msg);
-        sync_profile_applied(w->event, w->id, w->sent);
+        sync_write_applied(w->event, w->id, w->sent);
         msgpack_packer *pk = rpc_reply_begin(w->r);
         msgpack_pack_map(pk, 2);
         mp_pack_cstr(pk, "id");
@@ -135,7 +135,7 @@ void h_profile_put(struct req *r, const msgpack_object *map,
     cmd_add_iso(c, now);
     for (size_t i = 0; i < p.nslots; i++)
         cmd_adds(c, p.slots[i]);
-    w->sent = sync_profile_sent(p.event, p.id);
+    w->sent = sync_write_sent(p.event, p.id);
     cmd_send(c, srv_global->store, on_put, w);
     free(c);
     profile_in_free(&p);
@@ -287,7 +287,7 @@ static void on_delete(void *priv, const redisReply *reply,
         rpc_reply_err(w->r, err);
     } else {
         match_profile_delete(w->event, w->id);
-        sync_profile_applied(w->event, w->id, w->sent);
+        sync_write_applied(w->event, w->id, w->sent);
         reply_flag(w->r, "deleted");
     }
     free(w);
@@ -318,6 +318,6 @@ void h_profile_delete(struct req *r, const msgpack_object *map,
     int64_t now = now_unix();
     cmd_addi(&c, now);
     cmd_add_iso(&c, now);
-    w->sent = sync_profile_sent(event, id);
+    w->sent = sync_write_sent(event, id);
     cmd_send(&c, srv_global->store, on_delete, w);
 }

@@ -20,7 +20,7 @@ void sync_init(struct store *st)
 }
 
 /* Look-ups travel on their own link, so this daemon's own write and a
- * look-up of the same profile can be answered in either order against
+ * look-up of the same profile or event can be answered in either order against
  * the order Redis ran them in: a read made before a delete would bring
  * the profile back, and a write confirmed after a newer read would undo
  * it. Each side counts what it applied, per bucket, in `local_writes` and
@@ -31,6 +31,7 @@ void sync_init(struct store *st)
 #define BUCKETS 4096
 static uint32_t local_writes[BUCKETS], lookups[BUCKETS], in_flight[BUCKETS];
 
+/* id NULL: the event itself (profile ids are never empty). */
 static uint32_t bucket_of(const char *event, const char *id)
 {
     uint32_t h = 2166136261u; /* FNV-1a over "event\0id" */
@@ -39,22 +40,26 @@ static uint32_t bucket_of(const char *event, const char *id)
         if (*s == '\0')
             break;
     }
-    for (const char *s = id; *s; s++)
+    for (const char *s = id ? id : ""; *s; s++)
         h = (h ^ (unsigned char)*s) * 16777619u;
     return h % BUCKETS;
 }
 
-uint32_t sync_profile_sent(const char *event, const char *id)
+uint32_t sync_write_sent(const char *event, const char *id)
 {
     return lookups[bucket_of(event, id)];
 }
 
-void sync_profile_applied(const char *event, const char *id, uint32_t sent)
+void sync_write_applied(const char *event, const char *id, uint32_t sent)
 {
     uint32_t b = bucket_of(event, id);
     local_writes[b]++;
-    if (lookups[b] != sent)
+    if (lookups[b] == sent)
+        return;
+    if (id)
         sync_fetch_profile(event, id);
+    else
+        sync_fetch_event(event);
 }
 
 struct fetch {
@@ -120,12 +125,16 @@ void sync_fetch_profile(const char *event, const char *id)
 static void on_event(void *priv, const redisReply *reply, const struct err *err)
 {
     struct fetch *f = priv;
-    if (!err && reply->type == REDIS_REPLY_STRING) {
+    uint32_t b = bucket_of(f->event, NULL);
+    if (err) {
+        log_warn("sync: cannot read event '%s': %s", f->event, err->msg);
+    } else if (local_writes[b] != f->seen) {
+        sync_fetch_event(f->event);
+    } else if (reply->type == REDIS_REPLY_STRING) {
+        lookups[b]++;
         struct err e;
         if (match_event_put(f->event, reply->str, reply->len, &e) < 0)
             log_warn("sync: %s", e.msg);
-    } else if (err) {
-        log_warn("sync: cannot read event '%s': %s", f->event, err->msg);
     }
     free(f);
 }
@@ -134,6 +143,7 @@ void sync_fetch_event(const char *event)
 {
     struct fetch *f = xcalloc(1, sizeof *f);
     snprintf(f->event, sizeof f->event, "%s", event);
+    f->seen = local_writes[bucket_of(event, NULL)];
     char k[KEY_MAX];
     store_command(link, on_event, f, "HGET %s data",
                   key_fmt(k, event, "event", NULL));

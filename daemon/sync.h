@@ -18,11 +18,12 @@ void sync_init(struct store *st);
 void sync_change(const char *event, const char *kind, const char *id,
                  long long version, const char *extra);
 
-/* This daemon's own write of a profile: sync_profile_sent as it goes to
- * Redis, sync_profile_applied with what that returned once the engine has
- * applied the write. A look-up answered in between is then made again. */
-uint32_t sync_profile_sent(const char *event, const char *id);
-void sync_profile_applied(const char *event, const char *id, uint32_t sent);
+/* This daemon's own write of a profile, or of the event itself with id
+ * NULL: sync_write_sent as it goes to Redis, sync_write_applied with what
+ * that returned once the engine has applied the write. A look-up answered
+ * in between is then made again. */
+uint32_t sync_write_sent(const char *event, const char *id);
+void sync_write_applied(const char *event, const char *id, uint32_t sent);
 
 /* Reads one profile or the event from Redis and applies it. */
 void sync_fetch_profile(const char *event, const char *id);

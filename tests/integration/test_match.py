@@ -2,6 +2,7 @@
 contract's rules (sides, self, links), k, roles and badges, read-your-
 writes, deletion, a restart, and a second daemon on the same Redis, also
 when its writes and this daemon's cross."""
+import contextlib
 import math
 import threading
 import time
@@ -367,11 +368,11 @@ def test_watched_list_survives_delete_and_recreate(admin, daemon, ev,
     assert [n["match"]["id"] for n in news] == ["s"], news
 
 
-def test_deletes_hold_while_lookups_queue(make_stack, tmp_path):
-    """Writes through a second daemon keep this daemon's look-up link
-    busy, so that the look-up its own put's stream entry starts can be
-    answered after its delete: the old profile must not come back."""
-    stack = make_stack()
+@contextlib.contextmanager
+def busy_lookups(stack, tmp_path):
+    """A second daemon on the stack's Redis, with three clients writing
+    through it to an event of its own all along, so that the first
+    daemon's look-up link always has a queue. Yields the second daemon."""
     other = second_daemon(stack, tmp_path)
     stop = threading.Event()
     workers = []
@@ -382,28 +383,60 @@ def test_deletes_hold_while_lookups_queue(make_stack, tmp_path):
             while not stop.is_set() and n < 20000:
                 put(b, ev, "c%d" % (n % 500), offers=[{"code": "0901"}])
                 n += 1
-
     try:
         with stack.daemon.admin() as a:
-            busy, ev = new_event(a), new_event(a)
-            workers += [threading.Thread(target=churn, args=(busy,))
-                        for _ in range(3)]
-            for w in workers:
-                w.start()
-            put(a, ev, "b", side="buyer", needs=[{"code": "0901"}])
-            back = 0
-            for i in range(1000):
-                put(a, ev, "s", offers=[{"code": "0901"}], size="micro")
-                a.call("profile.delete", event=ev, id="s")
-                back += a.call("match.top", event=ev, id="b") != []
-            assert back == 0, "a deleted profile came back %d times" % back
-            put(a, ev, "s", offers=[{"code": "0901"}])
-            assert ids(a.call("match.top", event=ev, id="b")) == ["s"]
+            busy = new_event(a)
+        workers += [threading.Thread(target=churn, args=(busy,))
+                    for _ in range(3)]
+        for w in workers:
+            w.start()
+        yield other
     finally:
         stop.set()
         for w in workers:
             w.join()
         other.stop()
+
+
+def test_deletes_hold_while_lookups_queue(make_stack, tmp_path):
+    """The look-up that this daemon's own put's stream entry starts can be
+    answered after its delete: the old profile must not come back."""
+    stack = make_stack()
+    with busy_lookups(stack, tmp_path), stack.daemon.admin() as a:
+        ev = new_event(a)
+        put(a, ev, "b", side="buyer", needs=[{"code": "0901"}])
+        back = 0
+        for i in range(1000):
+            put(a, ev, "s", offers=[{"code": "0901"}], size="micro")
+            a.call("profile.delete", event=ev, id="s")
+            back += a.call("match.top", event=ev, id="b") != []
+        assert back == 0, "a deleted profile came back %d times" % back
+        put(a, ev, "s", offers=[{"code": "0901"}])
+        assert ids(a.call("match.top", event=ev, id="b")) == ["s"]
+
+
+def test_event_puts_hold_while_lookups_queue(make_stack, tmp_path):
+    """The same for the event: an interpreter put in or taken out shows in
+    the very next match.top, never the event as it was before."""
+    stack = make_stack()
+    with busy_lookups(stack, tmp_path), stack.daemon.admin() as a:
+        ev = new_event(a)
+        put(a, ev, "b", side="buyer", languages=["ja"], country="JP",
+            needs=[{"code": "0901"}])
+        put(a, ev, "s", languages=["th"], offers=[{"code": "0901"}])
+        interpreters = [{"id": "i1", "languages": ["ja", "th"]}]
+        stale = 0
+        for i in range(1000):
+            bridged = i % 2 == 0
+            for last in (not bridged, bridged):
+                a.call("event.put", event_doc(
+                    ev, interpreters=interpreters if last else []))
+            got = a.call("match.top", event=ev, id="b")
+            said = any("interpreter" in r["detail"]
+                       for e in got for r in e["reasons"])
+            stale += said != bridged
+        assert stale == 0, "match.top showed the earlier event %d times" % (
+            stale)
 
 
 def test_a_profile_put_again_elsewhere_replaces_its_earlier_life(make_stack,

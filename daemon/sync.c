@@ -10,6 +10,7 @@
 #include "meeting_pack.h"
 #include "notify.h"
 #include "state.h"
+#include "sync_order.h"
 #include "xmalloc.h"
 
 static struct store *link;
@@ -19,42 +20,14 @@ void sync_init(struct store *st)
     link = st;
 }
 
-/* Look-ups travel on their own link, so this daemon's own write and a
- * look-up of the same profile or event can be answered in either order against
- * the order Redis ran them in: a read made before a delete would bring
- * the profile back, and a write confirmed after a newer read would undo
- * it. Each side counts what it applied, per bucket, in `local_writes` and
- * `lookups`; one that sees the other's count change while it was in
- * flight reads the profile again. `in_flight` counts look-ups not yet
- * answered. Buckets, not ids, keep this to a fixed 48 KB: a collision
- * costs one extra read, nothing more. */
-#define BUCKETS 4096
-static uint32_t local_writes[BUCKETS], lookups[BUCKETS], in_flight[BUCKETS];
-
-/* id NULL: the event itself (profile ids are never empty). */
-static uint32_t bucket_of(const char *event, const char *id)
-{
-    uint32_t h = 2166136261u; /* FNV-1a over "event\0id" */
-    for (const char *s = event;; s++) {
-        h = (h ^ (unsigned char)*s) * 16777619u;
-        if (*s == '\0')
-            break;
-    }
-    for (const char *s = id ? id : ""; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h % BUCKETS;
-}
-
 uint32_t sync_write_sent(const char *event, const char *id)
 {
-    return lookups[bucket_of(event, id)];
+    return order_write_sent(order_key(event, id));
 }
 
 void sync_write_applied(const char *event, const char *id, uint32_t sent)
 {
-    uint32_t b = bucket_of(event, id);
-    local_writes[b]++;
-    if (lookups[b] == sent)
+    if (!order_write_applied(order_key(event, id), sent))
         return;
     if (id)
         sync_fetch_profile(event, id);
@@ -65,8 +38,10 @@ void sync_write_applied(const char *event, const char *id, uint32_t sent)
 struct fetch {
     char event[65];
     char id[65];
-    uint32_t seen; /* its bucket's count when it was sent */
+    struct lookup_mark mark;
 };
+
+static void fetch_profile(const char *event, const char *id, bool after_delete);
 
 /* A look-up nothing local overtook answers with the newest state: every
  * write applied before it was sent had reached Redis by then, and the
@@ -75,7 +50,6 @@ struct fetch {
 static void apply_profile(const struct fetch *f, const redisReply *v,
                           const redisReply *data)
 {
-    lookups[bucket_of(f->event, f->id)]++;
     if (data->type != REDIS_REPLY_STRING) {
         match_profile_delete(f->event, f->id);
         return;
@@ -95,46 +69,57 @@ static void on_profile(void *priv, const redisReply *reply,
                        const struct err *err)
 {
     struct fetch *f = priv;
-    in_flight[bucket_of(f->event, f->id)]--;
-    if (err) {
+    switch (order_lookup_answered(&f->mark, err == NULL)) {
+    case LOOKUP_APPLY:
+        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2)
+            apply_profile(f, reply->element[0], reply->element[1]);
+        break;
+    case LOOKUP_AGAIN:
+        fetch_profile(f->event, f->id, f->mark.after_delete);
+        break;
+    case LOOKUP_DROP:
         /* The link is down: the rebuild after reconnecting is not done
          * (state lives on); the next change of this profile heals it. */
-        log_warn("sync: cannot read participant '%s' of '%s': %s", f->id,
-                 f->event, err->msg);
-    } else if (local_writes[bucket_of(f->event, f->id)] != f->seen) {
-        sync_fetch_profile(f->event, f->id);
-    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
-        apply_profile(f, reply->element[0], reply->element[1]);
+        if (err)
+            log_warn("sync: cannot read participant '%s' of '%s': %s", f->id,
+                     f->event, err->msg);
+        break;
     }
     free(f);
 }
 
-void sync_fetch_profile(const char *event, const char *id)
+static void fetch_profile(const char *event, const char *id, bool after_delete)
 {
     struct fetch *f = xcalloc(1, sizeof *f);
     snprintf(f->event, sizeof f->event, "%s", event);
     snprintf(f->id, sizeof f->id, "%s", id);
-    uint32_t b = bucket_of(event, id);
-    f->seen = local_writes[b];
-    in_flight[b]++;
+    order_lookup_sent(order_key(event, id), after_delete, &f->mark);
     char k[KEY_MAX];
     store_command(link, on_profile, f, "HMGET %s v data",
                   key_fmt(k, event, "p", id));
 }
 
+void sync_fetch_profile(const char *event, const char *id)
+{
+    fetch_profile(event, id, false);
+}
+
 static void on_event(void *priv, const redisReply *reply, const struct err *err)
 {
     struct fetch *f = priv;
-    uint32_t b = bucket_of(f->event, NULL);
-    if (err) {
-        log_warn("sync: cannot read event '%s': %s", f->event, err->msg);
-    } else if (local_writes[b] != f->seen) {
-        sync_fetch_event(f->event);
-    } else if (reply->type == REDIS_REPLY_STRING) {
-        lookups[b]++;
-        struct err e;
-        if (match_event_put(f->event, reply->str, reply->len, &e) < 0)
-            log_warn("sync: %s", e.msg);
+    switch (order_lookup_answered(&f->mark, err == NULL)) {
+    case LOOKUP_APPLY:
+        if (reply->type == REDIS_REPLY_STRING) {
+            struct err e;
+            if (match_event_put(f->event, reply->str, reply->len, &e) < 0)
+                log_warn("sync: %s", e.msg);
+        }
+        break;
+    case LOOKUP_AGAIN: sync_fetch_event(f->event); break;
+    case LOOKUP_DROP:
+        if (err)
+            log_warn("sync: cannot read event '%s': %s", f->event, err->msg);
+        break;
     }
     free(f);
 }
@@ -143,7 +128,7 @@ void sync_fetch_event(const char *event)
 {
     struct fetch *f = xcalloc(1, sizeof *f);
     snprintf(f->event, sizeof f->event, "%s", event);
-    f->seen = local_writes[bucket_of(event, NULL)];
+    order_lookup_sent(order_key(event, NULL), false, &f->mark);
     char k[KEY_MAX];
     store_command(link, on_event, f, "HGET %s data",
                   key_fmt(k, event, "event", NULL));
@@ -205,17 +190,16 @@ void sync_change(const char *event, const char *kind, const char *id,
         return;
     }
     if (strcmp(kind, "profile.put") == 0) {
-        /* Our own writes are applied already: no look-up for them. Any
-         * other version may be an earlier life of the profile (versions
-         * restart after a delete), and while a look-up is on its way, as
-         * one is after a delete entry, the engine is not settled. */
-        if (match_profile_version(event, id) != version ||
-            in_flight[bucket_of(event, id)] > 0)
+        /* Our own writes are applied already: no look-up for them. But
+         * while a delete entry's look-up is on its way, the engine may
+         * hold an earlier life of the profile, at a higher version. */
+        if (match_profile_version(event, id) < version ||
+            order_delete_pending(order_key(event, id)))
             sync_fetch_profile(event, id);
     } else if (strcmp(kind, "profile.delete") == 0) {
         /* Read rather than delete: the id may have been put again since
          * (a late entry must not remove the newer profile). */
-        sync_fetch_profile(event, id);
+        fetch_profile(event, id, true);
     } else if (strcmp(kind, "event.put") == 0) {
         sync_fetch_event(event);
     } else if (strcmp(kind, "event.new") == 0) {

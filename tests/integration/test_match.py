@@ -469,3 +469,29 @@ def test_a_profile_put_again_elsewhere_replaces_its_earlier_life(make_stack,
                            what="round %d's new life shown" % i)
     finally:
         other.stop()
+
+
+def lookups(stack):
+    """Profile look-ups Redis has run (HMGET is used for nothing else
+    while only profile.put is called)."""
+    for line in stack.redis.cli("INFO", "commandstats").decode().splitlines():
+        if line.startswith("cmdstat_hmget:"):
+            return int(line.split("calls=")[1].split(",")[0])
+    return 0
+
+
+def test_a_burst_of_own_writes_costs_no_lookups(make_stack):
+    """This daemon's own puts of one profile, pipelined, are applied from
+    their replies: their stream entries, read back while later puts are
+    applied already, must not each start a look-up."""
+    stack = make_stack()
+    with stack.daemon.admin() as a:
+        ev = new_event(a)
+        before = lookups(stack)
+        put = ("profile.put", profile_doc(ev, "p" + "x" * 63))
+        for _ in range(4):
+            a.pipeline([put] * 500)
+        # The follower takes a new event's stream at its next round (up
+        # to 1 s), then reads the entries.
+        time.sleep(2)
+        assert lookups(stack) - before <= 20

@@ -78,8 +78,9 @@ static void on_profile(void *priv, const redisReply *reply,
         fetch_profile(f->event, f->id, f->mark.after_delete);
         break;
     case LOOKUP_DROP:
-        /* The link is down: the rebuild after reconnecting is not done
-         * (state lives on); the next change of this profile heals it. */
+        /* Overtaken, with a newer look-up on its way; or the link is
+         * down: the rebuild after reconnecting is not done (state lives
+         * on), and the next change of this profile heals it. */
         if (err)
             log_warn("sync: cannot read participant '%s' of '%s': %s", f->id,
                      f->event, err->msg);

@@ -18,11 +18,17 @@
 #ifndef EM_KEYS_H
 #define EM_KEYS_H
 
+#include <stdint.h>
+
 #define KEY_MAX 192
 #define KEY_EVENTS "em:events"
 
 /* "em:{event}:kind" or, when id is not NULL, "em:{event}:kind:id". */
 const char *key_fmt(char out[KEY_MAX], const char *event, const char *kind,
                     const char *id);
+
+/* FNV-1a over the event, a separator and name (NULL: none), for in-memory
+ * tables keyed by something of one event. */
+uint64_t key_hash(const char *event, const char *name);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "conn.h"
+#include "keys.h"
 #include "xmalloc.h"
 
 #define HT_MIN_BUCKETS 64
@@ -100,18 +101,6 @@ static void ht_free(struct htab *h)
     memset(h, 0, sizeof *h);
 }
 
-/* FNV-1a over the event, a separator and the topic name. */
-static uint64_t topic_hash(const char *event, const char *name)
-{
-    uint64_t x = 1469598103934665603ull;
-    for (const char *p = event; *p; p++)
-        x = (x ^ (unsigned char)*p) * 1099511628211ull;
-    x = (x ^ 0xff) * 1099511628211ull;
-    for (const char *p = name; *p; p++)
-        x = (x ^ (unsigned char)*p) * 1099511628211ull;
-    return x;
-}
-
 /* splitmix64's finalizer over the two addresses. */
 static uint64_t member_hash(const struct conn *c, const struct topic *t)
 {
@@ -126,7 +115,7 @@ static uint64_t member_hash(const struct conn *c, const struct topic *t)
 
 static struct topic *topic_find(const char *event, const char *name)
 {
-    uint64_t hash = topic_hash(event, name);
+    uint64_t hash = key_hash(event, name);
     for (struct hnode *e = ht_chain(&topics, hash); e; e = e->next) {
         struct topic *t = (struct topic *)e;
         if (e->hash == hash && strcmp(t->key, event) == 0 &&
@@ -143,7 +132,7 @@ static struct topic *topic_new(const char *event, const char *name)
     memcpy(t->key, event, el + 1);
     memcpy(t->key + el + 1, name, nl + 1);
     t->name = t->key + el + 1;
-    t->h.hash = topic_hash(event, name);
+    t->h.hash = key_hash(event, name);
     ht_insert(&topics, &t->h);
     return t;
 }

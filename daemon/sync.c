@@ -22,12 +22,12 @@ void sync_init(struct store *st)
 
 uint32_t sync_write_sent(const char *event, const char *id)
 {
-    return order_write_sent(order_key(event, id));
+    return order_write_sent(key_hash(event, id));
 }
 
 void sync_write_applied(const char *event, const char *id, uint32_t sent)
 {
-    if (!order_write_applied(order_key(event, id), sent))
+    if (!order_write_applied(key_hash(event, id), sent))
         return;
     if (id)
         sync_fetch_profile(event, id);
@@ -94,7 +94,7 @@ static void fetch_profile(const char *event, const char *id, bool after_delete)
     struct fetch *f = xcalloc(1, sizeof *f);
     snprintf(f->event, sizeof f->event, "%s", event);
     snprintf(f->id, sizeof f->id, "%s", id);
-    order_lookup_sent(order_key(event, id), after_delete, &f->mark);
+    order_lookup_sent(key_hash(event, id), after_delete, &f->mark);
     char k[KEY_MAX];
     store_command(link, on_profile, f, "HMGET %s v data",
                   key_fmt(k, event, "p", id));
@@ -129,7 +129,7 @@ void sync_fetch_event(const char *event)
 {
     struct fetch *f = xcalloc(1, sizeof *f);
     snprintf(f->event, sizeof f->event, "%s", event);
-    order_lookup_sent(order_key(event, NULL), false, &f->mark);
+    order_lookup_sent(key_hash(event, NULL), false, &f->mark);
     char k[KEY_MAX];
     store_command(link, on_event, f, "HGET %s data",
                   key_fmt(k, event, "event", NULL));
@@ -195,7 +195,7 @@ void sync_change(const char *event, const char *kind, const char *id,
          * while a delete entry's look-up is on its way, the engine may
          * hold an earlier life of the profile, at a higher version. */
         if (match_profile_version(event, id) < version ||
-            order_delete_pending(order_key(event, id)))
+            order_delete_pending(key_hash(event, id)))
             sync_fetch_profile(event, id);
     } else if (strcmp(kind, "profile.delete") == 0) {
         /* Read rather than delete: the id may have been put again since

@@ -18,19 +18,6 @@ struct bucket {
 static struct bucket buckets[BUCKETS];
 static uint32_t next_seq;
 
-uint64_t order_key(const char *event, const char *id)
-{
-    uint64_t h = 14695981039346656037ull; /* FNV-1a over "event\0id" */
-    for (const char *s = event;; s++) {
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-        if (*s == '\0')
-            break;
-    }
-    for (const char *s = id ? id : ""; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static struct bucket *bucket_of(uint64_t key)
 {
     return &buckets[(key ^ key >> 32) % BUCKETS];

@@ -15,6 +15,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Keys are keys.h's key_hash(event, id): a profile, or with id NULL the
+ * event itself. */
+
 /* One look-up in flight. */
 struct lookup_mark {
     uint64_t key;
@@ -28,9 +31,6 @@ enum lookup_verdict {
     LOOKUP_DROP,  /* overtaken, and a newer look-up of it is on its way */
     LOOKUP_AGAIN, /* overtaken: read it again */
 };
-
-/* The key of a profile, or of the event itself with id NULL. */
-uint64_t order_key(const char *event, const char *id);
 
 /* A look-up is sent; after_delete: it answers a delete entry. */
 void order_lookup_sent(uint64_t key, bool after_delete, struct lookup_mark *m);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "match.h"
 #include "server.h"
+#include "sync.h"
 #include "xmalloc.h"
 
 /* Profile reads in flight at once: enough to keep Redis busy, few enough
@@ -45,6 +46,12 @@ struct rebuild {
     void *priv;
     size_t waiting; /* commands and events not finished */
     bool failed;
+    /* Reads go on the look-up link among its look-ups (an event another
+     * daemon made, loaded while serving): judged as they are, so that one
+     * this daemon's own write overtook is not applied (sync.h). At the
+     * start they go on the main link, whose order says nothing about the
+     * look-ups', and nothing is written here yet: the version decides. */
+    bool lookups;
     struct state_counts counts;
 };
 
@@ -73,6 +80,7 @@ static void ev_load_free(struct ev_load *l)
 struct profile_read {
     struct ev_load *l;
     size_t i;
+    struct lookup_mark mark; /* when rb->lookups */
 };
 
 static void read_more(struct ev_load *l);
@@ -120,27 +128,42 @@ static void read_loads(struct ev_load *l, const char *cursor)
     cmd_send(&c, l->rb->st, on_loads, l);
 }
 
+/* At the start: HMGET v data, applied unless the engine has a newer
+ * version (from the change stream, which runs meanwhile). */
+static bool apply_at_start(const struct ev_load *l, const char *id,
+                           const redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_STRING ||
+        reply->element[1]->type != REDIS_REPLY_STRING)
+        return false;
+    struct err e;
+    const redisReply *d = reply->element[1];
+    if (match_profile_put(l->event, id, atoll(reply->element[0]->str), d->str,
+                          d->len, &e) < 0) {
+        log_warn("rebuild: %s", e.msg);
+        return false;
+    }
+    return true;
+}
+
 static void on_profile(void *priv, const redisReply *reply,
                        const struct err *err)
 {
     struct profile_read *pr = priv;
     struct ev_load *l = pr->l;
     const char *id = l->ids[pr->i];
+    bool put;
+    if (l->rb->lookups)
+        put = sync_profile_answered(l->event, id, &pr->mark, reply, err);
+    else
+        put = !err && apply_at_start(l, id, reply);
     free(pr);
     l->inflight--;
-    if (err) {
+    if (err)
         l->rb->failed = true;
-    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
-               reply->element[0]->type == REDIS_REPLY_STRING &&
-               reply->element[1]->type == REDIS_REPLY_STRING) {
-        struct err e;
-        const redisReply *d = reply->element[1];
-        if (match_profile_put(l->event, id, atoll(reply->element[0]->str),
-                              d->str, d->len, &e) < 0)
-            log_warn("rebuild: %s", e.msg);
-        else
-            l->rb->counts.participants++;
-    }
+    else if (put)
+        l->rb->counts.participants++;
     read_more(l);
 }
 
@@ -153,6 +176,8 @@ static void read_more(struct ev_load *l)
         pr->l = l;
         pr->i = l->next++;
         l->inflight++;
+        if (l->rb->lookups)
+            sync_lookup_sent(l->event, l->ids[pr->i], &pr->mark);
         char k[KEY_MAX];
         store_command(l->rb->st, on_profile, pr, "HMGET %s v data",
                       key_fmt(k, l->event, "p", l->ids[pr->i]));
@@ -273,6 +298,7 @@ void state_load_event(struct store *st, const char *event)
     rb->st = st;
     rb->done = loaded;
     rb->priv = xstrdup(event);
+    rb->lookups = true;
     rb->waiting = 1;
     load_event(rb, event);
     release(rb);

@@ -46,46 +46,60 @@ static void fetch_profile(const char *event, const char *id, bool after_delete);
 /* A look-up nothing local overtook answers with the newest state: every
  * write applied before it was sent had reached Redis by then, and the
  * link answers in order. So it is applied even over a higher version,
- * which a profile deleted and put again restarts from 1. */
-static void apply_profile(const struct fetch *f, const redisReply *v,
-                          const redisReply *data)
+ * which a profile deleted and put again restarts from 1. True when a
+ * profile was put. */
+static bool apply_profile(const char *event, const char *id,
+                          const redisReply *v, const redisReply *data)
 {
     if (data->type != REDIS_REPLY_STRING) {
-        match_profile_delete(f->event, f->id);
-        return;
+        match_profile_delete(event, id);
+        return false;
     }
     if (v->type != REDIS_REPLY_STRING)
-        return;
+        return false;
     long long version = atoll(v->str);
-    if (match_profile_version(f->event, f->id) > version)
-        match_profile_delete(f->event, f->id);
+    if (match_profile_version(event, id) > version)
+        match_profile_delete(event, id);
     struct err e;
-    if (match_profile_put(f->event, f->id, version, data->str, data->len, &e) <
-        0)
+    if (match_profile_put(event, id, version, data->str, data->len, &e) < 0) {
         log_warn("sync: %s", e.msg);
+        return false;
+    }
+    return true;
+}
+
+void sync_lookup_sent(const char *event, const char *id,
+                      struct lookup_mark *mark)
+{
+    order_lookup_sent(key_hash(event, id), false, mark);
+}
+
+bool sync_profile_answered(const char *event, const char *id,
+                           const struct lookup_mark *mark,
+                           const redisReply *reply, const struct err *err)
+{
+    switch (order_lookup_answered(mark, err == NULL)) {
+    case LOOKUP_APPLY:
+        return reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+               apply_profile(event, id, reply->element[0], reply->element[1]);
+    case LOOKUP_AGAIN: fetch_profile(event, id, mark->after_delete); break;
+    case LOOKUP_DROP:
+        /* Overtaken, with a newer look-up on its way; or the link is
+         * down: the rebuild after reconnecting is not done (state lives
+         * on), and the next change of this profile heals it. */
+        if (err)
+            log_warn("sync: cannot read participant '%s' of '%s': %s", id,
+                     event, err->msg);
+        break;
+    }
+    return false;
 }
 
 static void on_profile(void *priv, const redisReply *reply,
                        const struct err *err)
 {
     struct fetch *f = priv;
-    switch (order_lookup_answered(&f->mark, err == NULL)) {
-    case LOOKUP_APPLY:
-        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2)
-            apply_profile(f, reply->element[0], reply->element[1]);
-        break;
-    case LOOKUP_AGAIN:
-        fetch_profile(f->event, f->id, f->mark.after_delete);
-        break;
-    case LOOKUP_DROP:
-        /* Overtaken, with a newer look-up on its way; or the link is
-         * down: the rebuild after reconnecting is not done (state lives
-         * on), and the next change of this profile heals it. */
-        if (err)
-            log_warn("sync: cannot read participant '%s' of '%s': %s", f->id,
-                     f->event, err->msg);
-        break;
-    }
+    sync_profile_answered(f->event, f->id, &f->mark, reply, err);
     free(f);
 }
 

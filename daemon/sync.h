@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "sync_order.h"
 
 /* The link used for look-ups. */
 void sync_init(struct store *st);
@@ -28,5 +29,15 @@ void sync_write_applied(const char *event, const char *id, uint32_t sent);
 /* Reads one profile or the event from Redis and applies it. */
 void sync_fetch_profile(const char *event, const char *id);
 void sync_fetch_event(const char *event);
+
+/* A profile read (HMGET v data) made elsewhere on the look-up link, as
+ * state.c's load of an event another daemon made does: marked as sent,
+ * and its answer judged and applied as a look-up's. The answer is true
+ * when a profile was put. */
+void sync_lookup_sent(const char *event, const char *id,
+                      struct lookup_mark *mark);
+bool sync_profile_answered(const char *event, const char *id,
+                           const struct lookup_mark *mark,
+                           const redisReply *reply, const struct err *err);
 
 #endif

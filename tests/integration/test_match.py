@@ -471,6 +471,36 @@ def test_a_profile_put_again_elsewhere_replaces_its_earlier_life(make_stack,
         other.stop()
 
 
+def test_an_event_made_elsewhere_loads_without_undoing_own_writes(
+        make_stack, tmp_path):
+    """An event made through a second daemon is loaded here from Redis;
+    this daemon's own delete and put of a profile in it, made while the
+    load reads, must not be undone by the load's earlier read of the
+    profile's earlier life (at a higher version than the new one's).
+    (The crossing is narrow: 150 rounds did not hit it before the load's
+    reads were judged as look-ups; this keeps the path exercised.)"""
+    stack = make_stack()
+    with busy_lookups(stack, tmp_path) as other, \
+            stack.daemon.admin() as a, other.admin() as b:
+        for i in range(20):
+            ev = new_event(b)
+            put(b, ev, "b", side="buyer", needs=[{"code": "0901"}])
+            for _ in range(3):
+                put(b, ev, "s", offers=[{"code": "0901"}], company="old")
+            time.sleep((i % 10) / 1000)
+            a.call("profile.delete", event=ev, id="s")
+            put(a, ev, "s", offers=[{"code": "0901"}], company="new")
+
+            def shown():
+                try:
+                    return [e["company"]
+                            for e in a.call("match.top", event=ev, id="b")]
+                except RpcError:
+                    return None
+            wait_until(lambda: shown() == ["new"], 3,
+                       what="round %d: the new life shown" % i)
+
+
 def lookups(stack):
     """Profile look-ups Redis has run (HMGET is used for nothing else
     while only profile.put is called)."""

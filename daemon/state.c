@@ -29,7 +29,6 @@
 struct state_counts state_counts;
 
 struct rebuild;
-static void loaded(void *priv, bool ok);
 
 /* One event being read. */
 struct ev_load {
@@ -46,18 +45,19 @@ struct rebuild {
     void *priv;
     size_t waiting; /* commands and events not finished */
     bool failed;
-    /* Reads go on the look-up link among its look-ups (an event another
-     * daemon made, loaded while serving): judged as they are, so that one
-     * this daemon's own write overtook is not applied (sync.h). At the
-     * start they go on the main link, whose order says nothing about the
-     * look-ups', and nothing is written here yet: the version decides. */
-    bool lookups;
+    /* An event another daemon made, loaded while serving: its reads go on
+     * the look-up link among its look-ups and are judged as they are, so
+     * that one this daemon's own write overtook is not applied (sync.h).
+     * At the start they go on the main link, whose order says nothing
+     * about the look-ups', and nothing is written here yet: the version
+     * decides. Only the start's counts become state_counts. */
+    bool serving;
     struct state_counts counts;
 };
 
 static void finish(struct rebuild *rb)
 {
-    if (!rb->failed && rb->done != loaded)
+    if (!rb->failed && !rb->serving)
         state_counts = rb->counts;
     rb->done(rb->priv, !rb->failed);
     free(rb);
@@ -80,7 +80,7 @@ static void ev_load_free(struct ev_load *l)
 struct profile_read {
     struct ev_load *l;
     size_t i;
-    struct lookup_mark mark; /* when rb->lookups */
+    struct lookup_mark mark; /* when rb->serving */
 };
 
 static void read_more(struct ev_load *l);
@@ -128,25 +128,6 @@ static void read_loads(struct ev_load *l, const char *cursor)
     cmd_send(&c, l->rb->st, on_loads, l);
 }
 
-/* At the start: HMGET v data, applied unless the engine has a newer
- * version (from the change stream, which runs meanwhile). */
-static bool apply_at_start(const struct ev_load *l, const char *id,
-                           const redisReply *reply)
-{
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-        reply->element[0]->type != REDIS_REPLY_STRING ||
-        reply->element[1]->type != REDIS_REPLY_STRING)
-        return false;
-    struct err e;
-    const redisReply *d = reply->element[1];
-    if (match_profile_put(l->event, id, atoll(reply->element[0]->str), d->str,
-                          d->len, &e) < 0) {
-        log_warn("rebuild: %s", e.msg);
-        return false;
-    }
-    return true;
-}
-
 static void on_profile(void *priv, const redisReply *reply,
                        const struct err *err)
 {
@@ -154,10 +135,10 @@ static void on_profile(void *priv, const redisReply *reply,
     struct ev_load *l = pr->l;
     const char *id = l->ids[pr->i];
     bool put;
-    if (l->rb->lookups)
+    if (l->rb->serving)
         put = sync_profile_answered(l->event, id, &pr->mark, reply, err);
     else
-        put = !err && apply_at_start(l, id, reply);
+        put = !err && sync_apply_profile(l->event, id, reply, false);
     free(pr);
     l->inflight--;
     if (err)
@@ -176,7 +157,7 @@ static void read_more(struct ev_load *l)
         pr->l = l;
         pr->i = l->next++;
         l->inflight++;
-        if (l->rb->lookups)
+        if (l->rb->serving)
             sync_lookup_sent(l->event, l->ids[pr->i], &pr->mark);
         char k[KEY_MAX];
         store_command(l->rb->st, on_profile, pr, "HMGET %s v data",
@@ -298,7 +279,7 @@ void state_load_event(struct store *st, const char *event)
     rb->st = st;
     rb->done = loaded;
     rb->priv = xstrdup(event);
-    rb->lookups = true;
+    rb->serving = true;
     rb->waiting = 1;
     load_event(rb, event);
     release(rb);

@@ -43,22 +43,21 @@ struct fetch {
 
 static void fetch_profile(const char *event, const char *id, bool after_delete);
 
-/* A look-up nothing local overtook answers with the newest state: every
- * write applied before it was sent had reached Redis by then, and the
- * link answers in order. So it is applied even over a higher version,
- * which a profile deleted and put again restarts from 1. True when a
- * profile was put. */
-static bool apply_profile(const char *event, const char *id,
-                          const redisReply *v, const redisReply *data)
+bool sync_apply_profile(const char *event, const char *id,
+                        const redisReply *reply, bool newest)
 {
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
+        return false;
+    const redisReply *v = reply->element[0], *data = reply->element[1];
     if (data->type != REDIS_REPLY_STRING) {
-        match_profile_delete(event, id);
+        if (newest)
+            match_profile_delete(event, id);
         return false;
     }
     if (v->type != REDIS_REPLY_STRING)
         return false;
     long long version = atoll(v->str);
-    if (match_profile_version(event, id) > version)
+    if (newest && match_profile_version(event, id) > version)
         match_profile_delete(event, id);
     struct err e;
     if (match_profile_put(event, id, version, data->str, data->len, &e) < 0) {
@@ -80,8 +79,10 @@ bool sync_profile_answered(const char *event, const char *id,
 {
     switch (order_lookup_answered(mark, err == NULL)) {
     case LOOKUP_APPLY:
-        return reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
-               apply_profile(event, id, reply->element[0], reply->element[1]);
+        /* Nothing local overtook it, so it holds the newest state: every
+         * write applied before it was sent had reached Redis by then, and
+         * the link answers in order. */
+        return sync_apply_profile(event, id, reply, true);
     case LOOKUP_AGAIN: fetch_profile(event, id, mark->after_delete); break;
     case LOOKUP_DROP:
         /* Overtaken, with a newer look-up on its way; or the link is

@@ -30,6 +30,14 @@ void sync_write_applied(const char *event, const char *id, uint32_t sent);
 void sync_fetch_profile(const char *event, const char *id);
 void sync_fetch_event(const char *event);
 
+/* A profile read (HMGET v data) into the engine. `newest`: nothing newer
+ * can be in the engine, so the read replaces even a higher version
+ * (which a profile deleted and put again restarts from 1) and an empty
+ * answer deletes; otherwise only a newer version is put. True when a
+ * profile was put. */
+bool sync_apply_profile(const char *event, const char *id,
+                        const redisReply *reply, bool newest);
+
 /* A profile read (HMGET v data) made elsewhere on the look-up link, as
  * state.c's load of an event another daemon made does: marked as sent,
  * and its answer judged and applied as a look-up's. The answer is true

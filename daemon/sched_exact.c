@@ -40,12 +40,6 @@ struct model {
     uint32_t S;
     int *x;     /* per meeting: its first x; the slots it may take follow */
     int *u, *r; /* np * S: literal, 0 when constantly false */
-    /* Tables: the x of each slot, the tables its fixed meetings leave,
-     * whether the count is bounded yet (only once a model broke it: most
-     * slots never fill, and the counters would be most of the clauses). */
-    struct lits *in_slot;
-    uint32_t *tables_free;
-    bool *tables_bound;
     struct exact_news *news; /* or NULL */
 };
 
@@ -96,19 +90,17 @@ static int lit_u(const struct model *md, uint32_t p, uint32_t s)
 }
 
 /* x, u and the rules tying them: one slot per meeting, one meeting per
- * participant and slot, tables. */
+ * participant and slot. */
 static void encode_slots(struct model *md)
 {
     struct cnf *c = &md->c;
     const struct sstate *st = md->st;
     uint32_t S = md->S;
-    uint32_t *fixed_in = xcalloc(S, sizeof(uint32_t));
     struct lits *busy = xcalloc((size_t)st->np * S + 1, sizeof(struct lits));
-    struct lits *in_slot = xcalloc(S, sizeof(struct lits)), one = {0};
+    struct lits one = {0};
     for (uint32_t m = 0; m < st->nm; m++) {
         const struct sched_meeting *mt = &st->pb->meetings[m];
         if (!movable(st, m)) {
-            fixed_in[mt->slot]++;
             md->u[(size_t)mt->a * S + mt->slot] = c->top;
             md->u[(size_t)mt->b * S + mt->slot] = c->top;
             continue;
@@ -123,7 +115,6 @@ static void encode_slots(struct model *md)
             lits_push(&one, v);
             lits_push(&busy[(size_t)mt->a * S + s], v);
             lits_push(&busy[(size_t)mt->b * S + s], v);
-            lits_push(&in_slot[s], v);
         }
         cnf_clause(c, one.v, one.n);
         cnf_at_most_one(c, one.v, one.n);
@@ -146,13 +137,44 @@ static void encode_slots(struct model *md)
             free(b->v);
         }
     }
-    md->in_slot = in_slot;
-    md->tables_free = xmalloc((S + 1) * sizeof(uint32_t));
-    for (uint32_t s = 0; s < S; s++)
-        md->tables_free[s] =
-            st->ntables > fixed_in[s] ? st->ntables - fixed_in[s] : 0;
     free(one.v);
     free(busy);
+}
+
+/* Tables, counted as participants: the meetings that may move into slot s
+ * make twice their number of participants busy there, who may be no more
+ * than twice the tables the fixed meetings leave. Counting the u rather
+ * than the x lets block starts (encode_block) meet the limit at once: the
+ * solver sees a slot overfull as soon as the blocks covering it are
+ * chosen, not once their meetings are placed. Slots that cannot fill get
+ * no counter. */
+static void encode_tables(struct model *md)
+{
+    struct cnf *c = &md->c;
+    const struct sstate *st = md->st;
+    uint32_t S = md->S;
+    uint32_t *fixed_in = xcalloc(S, sizeof(uint32_t));
+    for (uint32_t m = 0; m < st->nm; m++)
+        if (!movable(st, m))
+            fixed_in[st->pb->meetings[m].slot]++;
+    int *in = xmalloc((st->np + 1) * sizeof(int));
+    for (uint32_t s = 0; s < S; s++) {
+        uint32_t n = 0;
+        for (uint32_t p = 0; p < st->np; p++) {
+            int u = lit_u(md, p, s);
+            if (u != 0 && u != c->top)
+                in[n++] = u;
+        }
+        uint32_t cap =
+            st->ntables > fixed_in[s] ? st->ntables - fixed_in[s] : 0;
+        if (n <= 2 * cap)
+            continue;
+        int *out = xmalloc((2 * cap + 2) * sizeof(int));
+        cnf_totalizer(c, in, n, 2 * cap + 1, out);
+        cnf_unit(c, -out[2 * cap]);
+        free(out);
+    }
+    free(in);
     free(fixed_in);
 }
 
@@ -307,27 +329,6 @@ static uint32_t relax_core(struct model *md, struct oll *o, uint32_t cap)
     return n;
 }
 
-/* Bounds the count of each slot where the model has too many meetings;
- * false when none has. */
-static bool bound_tables(struct model *md)
-{
-    bool any = false;
-    for (uint32_t s = 0; s < md->S; s++) {
-        struct lits *l = &md->in_slot[s];
-        uint32_t n = 0, cap = md->tables_free[s];
-        for (uint32_t i = 0; i < l->n; i++)
-            n += cnf_true(&md->c, l->v[i]);
-        if (n <= cap || md->tables_bound[s])
-            continue;
-        int *out = xmalloc((cap + 1) * sizeof(int));
-        cnf_totalizer(&md->c, l->v, l->n, cap + 1, out);
-        cnf_unit(&md->c, -out[cap]);
-        free(out);
-        md->tables_bound[s] = any = true;
-    }
-    return any;
-}
-
 /* Books every meeting that may move where the model puts it. */
 static void apply_model(const struct model *md, struct sstate *st)
 {
@@ -373,6 +374,7 @@ static uint64_t solve(struct model *md, const uint32_t *fewest, int fairness,
         lb += fewest[p];
     struct oll o = {0};
     encode_slots(md);
+    encode_tables(md);
     encode_breaks(md);
     encode_participants(md, &o, fewest, (uint32_t)fairness, lb, ub);
     *optimal = lb >= ub;
@@ -380,9 +382,7 @@ static uint64_t solve(struct model *md, const uint32_t *fewest, int fairness,
         for (uint32_t i = 0; i < o.nsoft; i++)
             cnf_assume(&md->c, o.soft[i].lit);
         int res = cnf_solve(&md->c);
-        if (res == 10 && bound_tables(md)) {
-            continue;
-        } else if (res == 10) {
+        if (res == 10) {
             apply_model(md, st);
             *optimal = true;
             lb = st->breaks;
@@ -415,7 +415,6 @@ bool exact_run(struct sstate *st, struct search_goal *goal)
     md.x = xcalloc(st->nm + 1, sizeof(int));
     md.u = xcalloc((size_t)st->np * md.S + 1, sizeof(int));
     md.r = xcalloc((size_t)st->np * md.S + 1, sizeof(int));
-    md.tables_bound = xcalloc(md.S + 1, sizeof(bool));
     bool optimal;
     uint64_t lb = solve(&md, goal->fewest, goal->fairness, &optimal);
     if (lb > goal->breaks_lower_bound)
@@ -427,11 +426,6 @@ bool exact_run(struct sstate *st, struct search_goal *goal)
     free(md.x);
     free(md.u);
     free(md.r);
-    for (uint32_t s = 0; s < md.S; s++)
-        free(md.in_slot[s].v);
-    free(md.in_slot);
-    free(md.tables_free);
-    free(md.tables_bound);
     cnf_free(&md.c);
     return optimal;
 }

@@ -33,6 +33,12 @@
 /* Most x variables: an event of 300 meetings in 22 slots has 6,600 at
  * most; an expo's 30,000 meetings are far beyond what this can prove. */
 #define EXACT_VARS_MAX 60000
+/* Most clauses of the table counters made before the first solve: about
+ * 100,000 on events of 300 meetings; on an event of 4,000 they would be
+ * millions, costing seconds and hundreds of MB before the solver starts. */
+#ifndef TABLE_CLAUSES_UPFRONT
+#define TABLE_CLAUSES_UPFRONT 400000
+#endif
 
 struct model {
     struct cnf c;
@@ -40,6 +46,7 @@ struct model {
     uint32_t S;
     int *x;     /* per meeting: its first x; the slots it may take follow */
     int *u, *r; /* np * S: literal, 0 when constantly false */
+    bool *tables_bound;      /* per slot: its table counter is made */
     struct exact_news *news; /* or NULL */
 };
 
@@ -141,14 +148,29 @@ static void encode_slots(struct model *md)
     free(busy);
 }
 
+/* Clauses of cnf_totalizer over n inputs counting to cap. */
+static uint64_t totalizer_size(uint32_t n, uint32_t cap)
+{
+    if (n <= 1 || cap == 0)
+        return 0;
+    uint32_t h = n / 2, p = h < cap ? h : cap, q = n - h < cap ? n - h : cap;
+    uint32_t k = p + q < cap ? p + q : cap;
+    uint64_t here = 0;
+    for (uint32_t i = 0; i <= p; i++)
+        here += i + q <= k ? q + 1 : k >= i ? k - i + 1 : 0;
+    return here - 1 + totalizer_size(h, cap) + totalizer_size(n - h, cap);
+}
+
 /* Tables, counted as participants: the meetings that may move into slot s
  * make twice their number of participants busy there, who may be no more
  * than twice the tables the fixed meetings leave. Counting the u rather
  * than the x lets block starts (encode_block) meet the limit at once: the
  * solver sees a slot overfull as soon as the blocks covering it are
  * chosen, not once their meetings are placed. Slots that cannot fill get
- * no counter. */
-static void encode_tables(struct model *md)
+ * no counter. With `upfront`, every slot gets its counter now if they fit
+ * TABLE_CLAUSES_UPFRONT together; otherwise (and later) only the slots
+ * the last model overfilled do. Returns whether one was made. */
+static bool encode_tables(struct model *md, bool upfront)
 {
     struct cnf *c = &md->c;
     const struct sstate *st = md->st;
@@ -157,25 +179,40 @@ static void encode_tables(struct model *md)
     for (uint32_t m = 0; m < st->nm; m++)
         if (!movable(st, m))
             fixed_in[st->pb->meetings[m].slot]++;
-    int *in = xmalloc((st->np + 1) * sizeof(int));
+    uint32_t *n = xcalloc(S, sizeof(uint32_t)),
+             *cap = xcalloc(S, sizeof(uint32_t));
+    int *in = xmalloc(((size_t)st->np * S + 1) * sizeof(int));
+    uint64_t size = 0;
     for (uint32_t s = 0; s < S; s++) {
-        uint32_t n = 0;
+        uint32_t busy = 0;
         for (uint32_t p = 0; p < st->np; p++) {
             int u = lit_u(md, p, s);
-            if (u != 0 && u != c->top)
-                in[n++] = u;
+            if (u != 0 && u != c->top) {
+                in[(size_t)s * st->np + n[s]++] = u;
+                busy += !upfront && cnf_true(c, u);
+            }
         }
-        uint32_t cap =
-            st->ntables > fixed_in[s] ? st->ntables - fixed_in[s] : 0;
-        if (n <= 2 * cap)
+        cap[s] = st->ntables > fixed_in[s] ? st->ntables - fixed_in[s] : 0;
+        if (upfront && n[s] > 2 * cap[s])
+            size += totalizer_size(n[s], 2 * cap[s] + 1);
+        if (!upfront && busy <= 2 * cap[s])
+            n[s] = 0; /* not overfull: no counter yet */
+    }
+    bool made = false;
+    for (uint32_t s = 0; s < S && size <= TABLE_CLAUSES_UPFRONT; s++) {
+        if (n[s] <= 2 * cap[s] || md->tables_bound[s])
             continue;
-        int *out = xmalloc((2 * cap + 2) * sizeof(int));
-        cnf_totalizer(c, in, n, 2 * cap + 1, out);
-        cnf_unit(c, -out[2 * cap]);
+        int *out = xmalloc((2 * cap[s] + 2) * sizeof(int));
+        cnf_totalizer(c, in + (size_t)s * st->np, n[s], 2 * cap[s] + 1, out);
+        cnf_unit(c, -out[2 * cap[s]]);
         free(out);
+        md->tables_bound[s] = made = true;
     }
     free(in);
+    free(n);
+    free(cap);
     free(fixed_in);
+    return made;
 }
 
 /* e and r; a participant whose meetings are all fixed gets none (its
@@ -374,7 +411,7 @@ static uint64_t solve(struct model *md, const uint32_t *fewest, int fairness,
         lb += fewest[p];
     struct oll o = {0};
     encode_slots(md);
-    encode_tables(md);
+    encode_tables(md, true);
     encode_breaks(md);
     encode_participants(md, &o, fewest, (uint32_t)fairness, lb, ub);
     *optimal = lb >= ub;
@@ -382,7 +419,9 @@ static uint64_t solve(struct model *md, const uint32_t *fewest, int fairness,
         for (uint32_t i = 0; i < o.nsoft; i++)
             cnf_assume(&md->c, o.soft[i].lit);
         int res = cnf_solve(&md->c);
-        if (res == 10) {
+        if (res == 10 && encode_tables(md, false)) {
+            continue;
+        } else if (res == 10) {
             apply_model(md, st);
             *optimal = true;
             lb = st->breaks;
@@ -415,6 +454,7 @@ bool exact_run(struct sstate *st, struct search_goal *goal)
     md.x = xcalloc(st->nm + 1, sizeof(int));
     md.u = xcalloc((size_t)st->np * md.S + 1, sizeof(int));
     md.r = xcalloc((size_t)st->np * md.S + 1, sizeof(int));
+    md.tables_bound = xcalloc(md.S + 1, sizeof(bool));
     bool optimal;
     uint64_t lb = solve(&md, goal->fewest, goal->fairness, &optimal);
     if (lb > goal->breaks_lower_bound)
@@ -426,6 +466,7 @@ bool exact_run(struct sstate *st, struct search_goal *goal)
     free(md.x);
     free(md.u);
     free(md.r);
+    free(md.tables_bound);
     cnf_free(&md.c);
     return optimal;
 }

@@ -146,6 +146,19 @@ uint32_t cnf_totalizer(struct cnf *c, const int *in, uint32_t n, uint32_t cap,
     return k;
 }
 
+uint64_t cnf_totalizer_size(uint32_t n, uint32_t cap)
+{
+    if (n <= 1 || cap == 0)
+        return 0;
+    uint32_t h = n / 2, p = h < cap ? h : cap, q = n - h < cap ? n - h : cap;
+    uint32_t k = p + q < cap ? p + q : cap;
+    uint64_t here = 0; /* pairs i, j with 1 <= i + j <= k, as above */
+    for (uint32_t i = 0; i <= p; i++)
+        here += i + q <= k ? q + 1 : k >= i ? k - i + 1 : 0;
+    return here - 1 + cnf_totalizer_size(h, cap) +
+           cnf_totalizer_size(n - h, cap);
+}
+
 void cnf_assume(struct cnf *c, int lit)
 {
     flush(c);

@@ -57,6 +57,9 @@ void cnf_at_most_one(struct cnf *c, const int *lit, uint32_t n);
 uint32_t cnf_totalizer(struct cnf *c, const int *in, uint32_t n, uint32_t cap,
                        int *out);
 
+/* The clauses cnf_totalizer(.., n, cap, ..) makes, without making them. */
+uint64_t cnf_totalizer_size(uint32_t n, uint32_t cap);
+
 void cnf_assume(struct cnf *c, int lit);
 /* 10 satisfiable, 20 unsatisfiable under the assumptions, 0 stopped. */
 int cnf_solve(struct cnf *c);

@@ -35,7 +35,8 @@
 #define EXACT_VARS_MAX 60000
 /* Most clauses of the table counters made before the first solve: about
  * 100,000 on events of 300 meetings; on an event of 4,000 they would be
- * millions, costing seconds and hundreds of MB before the solver starts. */
+ * millions, costing seconds and hundreds of MB before the solver starts.
+ * A build may set it (0 tries the counters made later on small events). */
 #ifndef TABLE_CLAUSES_UPFRONT
 #define TABLE_CLAUSES_UPFRONT 400000
 #endif
@@ -46,7 +47,9 @@ struct model {
     uint32_t S;
     int *x;     /* per meeting: its first x; the slots it may take follow */
     int *u, *r; /* np * S: literal, 0 when constantly false */
-    bool *tables_bound;      /* per slot: its table counter is made */
+    /* Per slot: the tables its fixed meetings leave; its counter made. */
+    uint32_t *tables_free;
+    bool *tables_bound;
     struct exact_news *news; /* or NULL */
 };
 
@@ -105,9 +108,11 @@ static void encode_slots(struct model *md)
     uint32_t S = md->S;
     struct lits *busy = xcalloc((size_t)st->np * S + 1, sizeof(struct lits));
     struct lits one = {0};
+    uint32_t *fixed_in = xcalloc(S, sizeof(uint32_t));
     for (uint32_t m = 0; m < st->nm; m++) {
         const struct sched_meeting *mt = &st->pb->meetings[m];
         if (!movable(st, m)) {
+            fixed_in[mt->slot]++;
             md->u[(size_t)mt->a * S + mt->slot] = c->top;
             md->u[(size_t)mt->b * S + mt->slot] = c->top;
             continue;
@@ -144,21 +149,12 @@ static void encode_slots(struct model *md)
             free(b->v);
         }
     }
+    for (uint32_t s = 0; s < S; s++)
+        md->tables_free[s] =
+            st->ntables > fixed_in[s] ? st->ntables - fixed_in[s] : 0;
+    free(fixed_in);
     free(one.v);
     free(busy);
-}
-
-/* Clauses of cnf_totalizer over n inputs counting to cap. */
-static uint64_t totalizer_size(uint32_t n, uint32_t cap)
-{
-    if (n <= 1 || cap == 0)
-        return 0;
-    uint32_t h = n / 2, p = h < cap ? h : cap, q = n - h < cap ? n - h : cap;
-    uint32_t k = p + q < cap ? p + q : cap;
-    uint64_t here = 0;
-    for (uint32_t i = 0; i <= p; i++)
-        here += i + q <= k ? q + 1 : k >= i ? k - i + 1 : 0;
-    return here - 1 + totalizer_size(h, cap) + totalizer_size(n - h, cap);
 }
 
 /* Tables, counted as participants: the meetings that may move into slot s
@@ -166,53 +162,69 @@ static uint64_t totalizer_size(uint32_t n, uint32_t cap)
  * than twice the tables the fixed meetings leave. Counting the u rather
  * than the x lets block starts (encode_block) meet the limit at once: the
  * solver sees a slot overfull as soon as the blocks covering it are
- * chosen, not once their meetings are placed. Slots that cannot fill get
- * no counter. With `upfront`, every slot gets its counter now if they fit
- * TABLE_CLAUSES_UPFRONT together; otherwise (and later) only the slots
- * the last model overfilled do. Returns whether one was made. */
-static bool encode_tables(struct model *md, bool upfront)
+ * chosen, not once their meetings are placed. */
+
+/* The u of slot s that its counter covers (not a fixed meeting's). */
+static uint32_t slot_busy(const struct model *md, uint32_t s, int *in)
 {
-    struct cnf *c = &md->c;
-    const struct sstate *st = md->st;
-    uint32_t S = md->S;
-    uint32_t *fixed_in = xcalloc(S, sizeof(uint32_t));
-    for (uint32_t m = 0; m < st->nm; m++)
-        if (!movable(st, m))
-            fixed_in[st->pb->meetings[m].slot]++;
-    uint32_t *n = xcalloc(S, sizeof(uint32_t)),
-             *cap = xcalloc(S, sizeof(uint32_t));
-    int *in = xmalloc(((size_t)st->np * S + 1) * sizeof(int));
-    uint64_t size = 0;
-    for (uint32_t s = 0; s < S; s++) {
-        uint32_t busy = 0;
-        for (uint32_t p = 0; p < st->np; p++) {
-            int u = lit_u(md, p, s);
-            if (u != 0 && u != c->top) {
-                in[(size_t)s * st->np + n[s]++] = u;
-                busy += !upfront && cnf_true(c, u);
-            }
-        }
-        cap[s] = st->ntables > fixed_in[s] ? st->ntables - fixed_in[s] : 0;
-        if (upfront && n[s] > 2 * cap[s])
-            size += totalizer_size(n[s], 2 * cap[s] + 1);
-        if (!upfront && busy <= 2 * cap[s])
-            n[s] = 0; /* not overfull: no counter yet */
+    uint32_t n = 0;
+    for (uint32_t p = 0; p < md->st->np; p++) {
+        int u = lit_u(md, p, s);
+        if (u != 0 && u != md->c.top)
+            in[n++] = u;
     }
-    bool made = false;
-    for (uint32_t s = 0; s < S && size <= TABLE_CLAUSES_UPFRONT; s++) {
-        if (n[s] <= 2 * cap[s] || md->tables_bound[s])
-            continue;
-        int *out = xmalloc((2 * cap[s] + 2) * sizeof(int));
-        cnf_totalizer(c, in + (size_t)s * st->np, n[s], 2 * cap[s] + 1, out);
-        cnf_unit(c, -out[2 * cap[s]]);
-        free(out);
-        md->tables_bound[s] = made = true;
+    return n;
+}
+
+static void bound_slot(struct model *md, uint32_t s, const int *in, uint32_t n)
+{
+    uint32_t most = 2 * md->tables_free[s];
+    int *out = xmalloc((most + 2) * sizeof(int));
+    cnf_totalizer(&md->c, in, n, most + 1, out);
+    cnf_unit(&md->c, -out[most]);
+    free(out);
+    md->tables_bound[s] = true;
+}
+
+/* Every slot that could overfill gets its counter before the first
+ * solve, if together they come to TABLE_CLAUSES_UPFRONT clauses at most;
+ * otherwise they are left to bound_overfull_tables. */
+static void bound_tables_upfront(struct model *md)
+{
+    int *in = xmalloc((md->st->np + 1) * sizeof(int));
+    uint64_t size = 0;
+    for (uint32_t s = 0; s < md->S; s++) {
+        uint32_t n = slot_busy(md, s, in), most = 2 * md->tables_free[s];
+        if (n > most)
+            size += cnf_totalizer_size(n, most + 1);
+    }
+    for (uint32_t s = 0; s < md->S && size <= TABLE_CLAUSES_UPFRONT; s++) {
+        uint32_t n = slot_busy(md, s, in);
+        if (n > 2 * md->tables_free[s])
+            bound_slot(md, s, in, n);
     }
     free(in);
-    free(n);
-    free(cap);
-    free(fixed_in);
-    return made;
+}
+
+/* Each slot without a counter that the last model overfilled gets one;
+ * false when none did. */
+static bool bound_overfull_tables(struct model *md)
+{
+    int *in = xmalloc((md->st->np + 1) * sizeof(int));
+    bool any = false;
+    for (uint32_t s = 0; s < md->S; s++) {
+        if (md->tables_bound[s])
+            continue;
+        uint32_t n = slot_busy(md, s, in), busy = 0;
+        for (uint32_t i = 0; i < n; i++)
+            busy += cnf_true(&md->c, in[i]);
+        if (busy > 2 * md->tables_free[s]) {
+            bound_slot(md, s, in, n);
+            any = true;
+        }
+    }
+    free(in);
+    return any;
 }
 
 /* e and r; a participant whose meetings are all fixed gets none (its
@@ -411,7 +423,7 @@ static uint64_t solve(struct model *md, const uint32_t *fewest, int fairness,
         lb += fewest[p];
     struct oll o = {0};
     encode_slots(md);
-    encode_tables(md, true);
+    bound_tables_upfront(md);
     encode_breaks(md);
     encode_participants(md, &o, fewest, (uint32_t)fairness, lb, ub);
     *optimal = lb >= ub;
@@ -419,7 +431,7 @@ static uint64_t solve(struct model *md, const uint32_t *fewest, int fairness,
         for (uint32_t i = 0; i < o.nsoft; i++)
             cnf_assume(&md->c, o.soft[i].lit);
         int res = cnf_solve(&md->c);
-        if (res == 10 && encode_tables(md, false)) {
+        if (res == 10 && bound_overfull_tables(md)) {
             continue;
         } else if (res == 10) {
             apply_model(md, st);
@@ -454,6 +466,7 @@ bool exact_run(struct sstate *st, struct search_goal *goal)
     md.x = xcalloc(st->nm + 1, sizeof(int));
     md.u = xcalloc((size_t)st->np * md.S + 1, sizeof(int));
     md.r = xcalloc((size_t)st->np * md.S + 1, sizeof(int));
+    md.tables_free = xcalloc(md.S + 1, sizeof(uint32_t));
     md.tables_bound = xcalloc(md.S + 1, sizeof(bool));
     bool optimal;
     uint64_t lb = solve(&md, goal->fewest, goal->fairness, &optimal);
@@ -466,6 +479,7 @@ bool exact_run(struct sstate *st, struct search_goal *goal)
     free(md.x);
     free(md.u);
     free(md.r);
+    free(md.tables_free);
     free(md.tables_bound);
     cnf_free(&md.c);
     return optimal;

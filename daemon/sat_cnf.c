@@ -9,6 +9,11 @@
 
 /* Sequential at-most-one above this many literals, pairwise below. */
 #define AMO_PAIRWISE_MAX 5
+/* Releasing a solver, measured: 2-3 ms for 300,000-370,000 literals
+ * handed over (events of 250-300 meetings), 68-78 ms for 2.1-2.7 million
+ * (3,000-4,000 meetings); about twice the larger rate per literal. */
+#define RELEASE_NS_MIN 2000000u
+#define RELEASE_NS_PER_LIT 60u
 
 void lits_push(struct lits *l, int lit)
 {
@@ -74,6 +79,7 @@ static void flush(struct cnf *c)
     }
     for (uint32_t i = 0; i < c->pending.n; i++)
         ccadical_add(c->sat, c->pending.v[i]);
+    c->handed += c->pending.n;
     c->pending.n = 0;
 }
 
@@ -157,6 +163,11 @@ uint64_t cnf_totalizer_size(uint32_t n, uint32_t cap)
         here += i + q <= k ? q + 1 : k >= i ? k - i + 1 : 0;
     return here - 1 + cnf_totalizer_size(h, cap) +
            cnf_totalizer_size(n - h, cap);
+}
+
+uint64_t cnf_release_ns(const struct cnf *c)
+{
+    return RELEASE_NS_MIN + RELEASE_NS_PER_LIT * (c->handed + c->pending.n);
 }
 
 void cnf_assume(struct cnf *c, int lit)

@@ -34,6 +34,7 @@ struct cnf {
      * after the solver has made room for every variable at once (one by
      * one, its tables grow thousands of times). */
     struct lits pending;
+    uint64_t handed; /* literals handed over so far */
 };
 
 /* stop(arg) is polled while solving; nonzero ends the solve (answer 0). */
@@ -59,6 +60,10 @@ uint32_t cnf_totalizer(struct cnf *c, const int *in, uint32_t n, uint32_t cap,
 
 /* The clauses cnf_totalizer(.., n, cap, ..) makes, without making them. */
 uint64_t cnf_totalizer_size(uint32_t n, uint32_t cap);
+
+/* About how long cnf_free will take, in ns: it grows with the clauses
+ * handed over (the learned ones are kept in proportion by the solver). */
+uint64_t cnf_release_ns(const struct cnf *c);
 
 void cnf_assume(struct cnf *c, int lit);
 /* 10 satisfiable, 20 unsatisfiable under the assumptions, 0 stopped. */

@@ -16,10 +16,6 @@
 /* Share of the budget the search has before the exact phase (small
  * events only) starts beside it, from the best schedule found so far. */
 #define EXACT_START_SHARE 0.15
-/* Part of the exact phase's time kept back for releasing its solver
- * (10 to 20 ms on events of 300 meetings), at most the second. */
-#define EXACT_RELEASE_PART 10
-#define EXACT_RELEASE_MAX_NS 60000000u
 #define BUDGET_MAX_MS (366L * 24 * 3600 * 1000)
 
 void sched_params_default(struct sched_params *params)
@@ -82,11 +78,8 @@ static struct exact_job *search_then_exact(struct sstate *st,
     if (!resume(st, search_end) || now >= search_end || st->booked < st->nm ||
         search_proven(st, goal))
         return NULL;
-    /* Freeing the solver's clauses takes time too. */
-    uint64_t keep = (search_end - now) / EXACT_RELEASE_PART;
-    if (keep > EXACT_RELEASE_MAX_NS)
-        keep = EXACT_RELEASE_MAX_NS;
-    return exact_start(st, goal, search_end - keep);
+    /* It keeps back the time its solver takes to release. */
+    return exact_start(st, goal, search_end);
 }
 
 /* Meetings that keep their slot keep their table; the others take the

@@ -51,6 +51,7 @@ struct model {
     uint32_t *tables_free;
     bool *tables_bound;
     struct exact_news *news; /* or NULL */
+    uint64_t end_ns;         /* when the solver must be released */
 };
 
 /* A soft literal, assumed true: "participant or core at most j". */
@@ -412,6 +413,14 @@ static int stop_asked(void *arg)
     return st_should_stop(st);
 }
 
+/* Solving stops in time to release the solver by the end: the time that
+ * takes grows with the clauses, which grow as tables are bounded. */
+static void keep_release_time(struct model *md)
+{
+    uint64_t keep = cnf_release_ns(&md->c);
+    md->st->deadline_ns = md->end_ns > keep ? md->end_ns - keep : 0;
+}
+
 /* OLL from lb (the sum of fewest) towards the breaks at hand. Returns
  * the bound proven, which is the breaks of st when *optimal is set. */
 static uint64_t solve(struct model *md, const uint32_t *fewest, int fairness,
@@ -427,11 +436,13 @@ static uint64_t solve(struct model *md, const uint32_t *fewest, int fairness,
     encode_breaks(md);
     encode_participants(md, &o, fewest, (uint32_t)fairness, lb, ub);
     *optimal = lb >= ub;
+    keep_release_time(md);
     while (!*optimal && !st_should_stop(st)) {
         for (uint32_t i = 0; i < o.nsoft; i++)
             cnf_assume(&md->c, o.soft[i].lit);
         int res = cnf_solve(&md->c);
         if (res == 10 && bound_overfull_tables(md)) {
+            keep_release_time(md);
             continue;
         } else if (res == 10) {
             apply_model(md, st);
@@ -461,7 +472,10 @@ bool exact_run(struct sstate *st, struct search_goal *goal)
         st_spread(st) > (uint32_t)goal->fairness || !exact_fits(st))
         return false;
 
-    struct model md = {.st = st, .S = st->nslots, .news = goal->news};
+    struct model md = {.st = st,
+                       .S = st->nslots,
+                       .news = goal->news,
+                       .end_ns = st->deadline_ns};
     cnf_init(&md.c, stop_asked, st);
     md.x = xcalloc(st->nm + 1, sizeof(int));
     md.u = xcalloc((size_t)st->np * md.S + 1, sizeof(int));
@@ -482,5 +496,6 @@ bool exact_run(struct sstate *st, struct search_goal *goal)
     free(md.tables_free);
     free(md.tables_bound);
     cnf_free(&md.c);
+    st->deadline_ns = md.end_ns;
     return optimal;
 }

@@ -158,7 +158,8 @@ bool search_proven(const struct sstate *st, const struct search_goal *goal);
  * (and free of interpreters) for the exact phase; exact_run proves the
  * schedule in st optimal or replaces it with one that is (true), or runs
  * out of time having raised goal->breaks_lower_bound as far as it got.
- * Both are told to goal->news, when set, as they happen. */
+ * Both are told to goal->news, when set, as they happen. It stops solving
+ * early enough to have released its solver by st->deadline_ns. */
 bool exact_fits(const struct sstate *st);
 bool exact_run(struct sstate *st, struct search_goal *goal);
 

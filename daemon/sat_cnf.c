@@ -9,9 +9,10 @@
 
 /* Sequential at-most-one above this many literals, pairwise below. */
 #define AMO_PAIRWISE_MAX 5
-/* Releasing a solver, measured: 2-3 ms for 300,000-370,000 literals
- * handed over (events of 250-300 meetings), 68-78 ms for 2.1-2.7 million
- * (3,000-4,000 meetings); about twice the larger rate per literal. */
+/* Releasing a solver, measured after 0.6-0.75 s of solving: 2-3 ms for
+ * 300,000-370,000 literals handed over (events of 250-300 meetings),
+ * 60-90 ms for 2.1-2.7 million (3,000-4,000 meetings), about 33 ns each;
+ * kept back: about twice that. */
 #define RELEASE_NS_MIN 2000000u
 #define RELEASE_NS_PER_LIT 60u
 

@@ -414,7 +414,8 @@ static int stop_asked(void *arg)
 }
 
 /* Solving stops in time to release the solver by the end: the time that
- * takes grows with the clauses, which grow as tables are bounded. */
+ * takes grows with the clauses, which grow with each table or core
+ * counter, so it is worked out again before each solve. */
 static void keep_release_time(struct model *md)
 {
     uint64_t keep = cnf_release_ns(&md->c);
@@ -436,13 +437,12 @@ static uint64_t solve(struct model *md, const uint32_t *fewest, int fairness,
     encode_breaks(md);
     encode_participants(md, &o, fewest, (uint32_t)fairness, lb, ub);
     *optimal = lb >= ub;
-    keep_release_time(md);
     while (!*optimal && !st_should_stop(st)) {
+        keep_release_time(md);
         for (uint32_t i = 0; i < o.nsoft; i++)
             cnf_assume(&md->c, o.soft[i].lit);
         int res = cnf_solve(&md->c);
         if (res == 10 && bound_overfull_tables(md)) {
-            keep_release_time(md);
             continue;
         } else if (res == 10) {
             apply_model(md, st);

@@ -14,8 +14,11 @@
 /* Share of the budget that ejection chains may take before the search. */
 #define AUGMENT_SHARE 0.3
 /* Share of the budget the search has before the exact phase (small
- * events only) starts beside it, from the best schedule found so far. */
-#define EXACT_START_SHARE 0.15
+ * events only) starts beside it, from the best schedule found so far.
+ * Early, since the solver's time counts more than a better start: at
+ * 1 s, 3% proved 13 of 32 runs of 66 / 250 and 78 / 302 / 22, 15% 3 of
+ * 24 (measured). */
+#define EXACT_START_SHARE 0.03
 #define BUDGET_MAX_MS (366L * 24 * 3600 * 1000)
 
 void sched_params_default(struct sched_params *params)

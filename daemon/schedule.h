@@ -128,7 +128,7 @@ void sched_params_default(struct sched_params *params);
  * On small events (up to 60,000 meeting-slot pairs, no meeting that may
  * move needing an interpreter) whose meetings all fit, an exact phase
  * (MaxSAT on the CaDiCaL solver) runs on a second thread beside the
- * search from 15% of the budget on, started from the best schedule so
+ * search from 3% of the budget on, started from the best schedule so
  * far when every meeting is booked, the spread within fairness and
  * fewer breaks than participants. It either finds a schedule with the
  * fewest breaks of any fair one, which replaces the search's, or raises

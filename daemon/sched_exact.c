@@ -285,11 +285,12 @@ static uint32_t first_busy(const struct sstate *st, uint32_t p, uint32_t S)
     return s;
 }
 
-/* p in one block of its d slots unless `brk` (p has a break). The block's
- * start is in order encoding: g[a] holds when it is a or later, and p is
- * busy in s when it is in s - d + 1 .. s. The solver then learns bounds
- * ("p starts after 4") that hold for many starts at once; with one
- * variable per start it took about twice as long (measured). */
+/* p in one block of its d slots unless `brk` (p has a break); d <= S,
+ * as every meeting is booked. The block's start is in order encoding:
+ * g[a] holds when it is a or later, and p is busy in s when it is in
+ * s - d + 1 .. s. The solver then learns bounds ("p starts after 4")
+ * that hold for many starts at once; with one variable per start it took
+ * about twice as long (measured). */
 static void encode_block(struct model *md, uint32_t p, int brk)
 {
     struct cnf *c = &md->c;

@@ -276,15 +276,6 @@ static uint32_t counter_add(struct oll *o, int *out, uint32_t n)
     return o->nctr++;
 }
 
-/* p's first busy slot, or S when it has none. */
-static uint32_t first_busy(const struct sstate *st, uint32_t p, uint32_t S)
-{
-    uint32_t s = 0;
-    while (s < S && !st_busy(st, p, s))
-        s++;
-    return s;
-}
-
 /* p in one block of its d slots unless `brk` (p has a break); d <= S,
  * as every meeting is booked. The block's start is in order encoding:
  * g[a] holds when it is a or later, and p is busy in s when it is in
@@ -294,13 +285,15 @@ static uint32_t first_busy(const struct sstate *st, uint32_t p, uint32_t S)
 static void encode_block(struct model *md, uint32_t p, int brk)
 {
     struct cnf *c = &md->c;
-    uint32_t S = md->S, d = degree(md->st, p), starts = S - d + 1;
-    uint32_t now = first_busy(md->st, p, S);
+    const struct sstate *st = md->st;
+    uint32_t S = md->S, d = degree(st, p), starts = S - d + 1;
+    /* Where the block starts now: p's first busy slot (p has meetings). */
+    int32_t now = st_nth_slot(st->busy + (size_t)p * st->words, st->words, 0);
     int *g = xmalloc((starts + 1) * sizeof(int));
     g[0] = c->top;
     g[starts] = -c->top;
     for (uint32_t a = 1; a < starts; a++) {
-        g[a] = cnf_var(c, now >= a);
+        g[a] = cnf_var(c, now >= (int32_t)a);
         if (a > 1)
             cnf_binary(c, -g[a], g[a - 1]);
     }

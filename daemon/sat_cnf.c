@@ -25,7 +25,7 @@ void lits_push(struct lits *l, int lit)
     l->v[l->n++] = lit;
 }
 
-void cnf_init(struct cnf *c, int (*stop)(void *), void *arg)
+void cnf_init(struct cnf *c, int seed, int (*stop)(void *), void *arg)
 {
     memset(c, 0, sizeof *c);
     c->sat = ccadical_init();
@@ -36,6 +36,7 @@ void cnf_init(struct cnf *c, int (*stop)(void *), void *arg)
      * 10 s). Calls proven on 66 / 250 in 0.5-1.6 s against 0.6-2.2 s,
      * on 58 / 200 in 86-184 ms against 175-624 (measured). */
     ccadical_set_option(c->sat, "stabilizeonly", 1);
+    ccadical_set_option(c->sat, "seed", seed);
     ccadical_set_terminate(c->sat, arg, stop);
     c->top = cnf_var(c, true);
     cnf_unit(c, c->top);

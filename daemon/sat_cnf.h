@@ -37,8 +37,9 @@ struct cnf {
     uint64_t handed; /* literals handed over so far */
 };
 
-/* stop(arg) is polled while solving; nonzero ends the solve (answer 0). */
-void cnf_init(struct cnf *c, int (*stop)(void *), void *arg);
+/* stop(arg) is polled while solving; nonzero ends the solve (answer 0).
+ * seed: the solver's random seed (0, its default). */
+void cnf_init(struct cnf *c, int seed, int (*stop)(void *), void *arg);
 void cnf_free(struct cnf *c);
 
 /* A new variable, whose value in the known solution is `now`. */

@@ -50,8 +50,9 @@ struct model {
     /* Per slot: the tables its fixed meetings leave; its counter made. */
     uint32_t *tables_free;
     bool *tables_bound;
-    struct exact_news *news; /* or NULL */
-    uint64_t end_ns;         /* when the solver must be released */
+    struct exact_news *news;         /* or NULL */
+    const struct exact_rival *rival; /* or NULL */
+    uint64_t end_ns;                 /* when the solver must be released */
 };
 
 /* A soft literal, assumed true: "participant or core at most j". */
@@ -410,10 +411,15 @@ static void apply_model(const struct model *md, struct sstate *st)
 }
 
 /* Polled by the solver, whose steps can be long: the clock is read
- * every time (st_should_stop reads it one time in 64). */
+ * every time (st_should_stop reads it one time in 64). A rival stops
+ * when the first has answered. */
 static int stop_asked(void *arg)
 {
-    struct sstate *st = arg;
+    const struct model *md = arg;
+    struct sstate *st = md->st;
+    if (md->rival && (atomic_load(&md->rival->first->optimal) ||
+                      atomic_load(&md->rival->first->raised)))
+        return 1;
     if (!st->stopped && st_now_ns() >= st->deadline_ns) {
         st->stopped = true;
         st->why = SCHED_STOP_BUDGET;
@@ -458,8 +464,12 @@ static uint64_t solve(struct model *md, const uint32_t *fewest, int fairness,
             lb = st->breaks;
         } else if (res == 20 && relax_core(md, &o, (uint32_t)(ub - lb)) > 0) {
             *optimal = ++lb >= ub;
-            if (md->news)
+            if (md->news) {
                 atomic_store(&md->news->lower_bound, lb);
+                atomic_store(&md->news->raised, true);
+            }
+            if (md->rival) /* the question it raced on is answered */
+                break;
         } else {
             /* Stopped; or an empty core, which would mean no fair
              * schedule at all while one is at hand: nothing claimed. */
@@ -473,7 +483,8 @@ static uint64_t solve(struct model *md, const uint32_t *fewest, int fairness,
     return lb;
 }
 
-bool exact_run(struct sstate *st, struct search_goal *goal)
+bool exact_run(struct sstate *st, struct search_goal *goal,
+               const struct exact_rival *rival)
 {
     if (goal->fewest == NULL || st->breaks == 0 || st->breaks >= st->nactive ||
         st->breaks <= goal->breaks_lower_bound || st->booked != st->nm ||
@@ -483,8 +494,9 @@ bool exact_run(struct sstate *st, struct search_goal *goal)
     struct model md = {.st = st,
                        .S = st->nslots,
                        .news = goal->news,
+                       .rival = rival,
                        .end_ns = st->deadline_ns};
-    cnf_init(&md.c, stop_asked, st);
+    cnf_init(&md.c, rival ? rival->seed : 0, stop_asked, &md);
     md.x = xcalloc(st->nm + 1, sizeof(int));
     md.u = xcalloc((size_t)st->np * md.S + 1, sizeof(int));
     md.r = xcalloc((size_t)st->np * md.S + 1, sizeof(int));

@@ -134,11 +134,13 @@ bool book_relocate(struct sstate *st, uint32_t m, int depth, uint32_t *budget,
 uint32_t book_fill(struct sstate *st);
 
 /* What the exact phase, on a thread of its own, tells the search as it
- * goes: the breaks it has proven necessary, and whether it holds an
- * optimal schedule (the search may stop then). */
+ * goes: the breaks it has proven necessary, whether it holds an optimal
+ * schedule (the search may stop then), and whether a core has raised its
+ * bound (its first solve found no schedule at the starting bound). */
 struct exact_news {
     atomic_uint_least64_t lower_bound;
     atomic_bool optimal;
+    atomic_bool raised;
 };
 
 /* sched_search.c */
@@ -154,14 +156,25 @@ struct search_goal {
 void search_run(struct sstate *st, struct search_goal *goal);
 bool search_proven(const struct sstate *st, const struct search_goal *goal);
 
+/* A second exact phase, racing the first (on its own thread) on the
+ * first's first solve, with another seed: it stops when the first holds
+ * the optimum or a core, and at its own first core (a schedule at the
+ * starting bound was all it was for). */
+struct exact_rival {
+    struct exact_news *first;
+    int seed;
+};
+
 /* sched_exact.c: exact_fits says whether the instance is small enough
  * (and free of interpreters) for the exact phase; exact_run proves the
  * schedule in st optimal or replaces it with one that is (true), or runs
  * out of time having raised goal->breaks_lower_bound as far as it got.
  * Both are told to goal->news, when set, as they happen. It stops solving
- * early enough to have released its solver by st->deadline_ns. */
+ * early enough to have released its solver by st->deadline_ns. rival is
+ * NULL but for the second phase of exact_race. */
 bool exact_fits(const struct sstate *st);
-bool exact_run(struct sstate *st, struct search_goal *goal);
+bool exact_run(struct sstate *st, struct search_goal *goal,
+               const struct exact_rival *rival);
 
 /* sched_beside.c: the exact phase on a copy of st, on a thread of its
  * own until `deadline_ns` or until exact_finish, which waits for it and
@@ -173,5 +186,9 @@ struct exact_job *exact_start(const struct sstate *st, struct search_goal *goal,
                               uint64_t deadline_ns);
 void exact_finish(struct exact_job *job, struct sstate *st,
                   struct search_goal *goal);
+/* The calling thread's turn: exact_run on st itself as job's rival,
+ * unless job's first solve has answered already. */
+void exact_race(struct exact_job *job, struct sstate *st,
+                struct search_goal *goal);
 
 #endif

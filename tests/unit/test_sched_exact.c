@@ -3,7 +3,9 @@
  * it must end at the fewest breaks of any fair schedule booking every
  * meeting, claim that as proven, and leave a feasible schedule; fixed
  * meetings stay where they are. The same on its own thread
- * (daemon/sched_beside.c), which must also stop when told. */
+ * (daemon/sched_beside.c), which must also stop when told, and raced by
+ * a rival on the caller's thread, which stops at its first core or
+ * when the first has answered. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -198,6 +201,23 @@ static bool applies(const struct sstate *st, int fairness)
            st_spread(st) <= (uint32_t)fairness;
 }
 
+/* The next instance from *seed on that the exact phase takes on; false
+ * when the seeds run out. */
+static bool next_taken(uint64_t *seed, struct inst *in, struct sstate *st,
+                       uint32_t *fewest, struct search_goal *goal)
+{
+    for (; *seed <= 3000; ++*seed) {
+        if (!setup(*seed, in, st, fewest, goal))
+            continue;
+        if (applies(st, goal->fairness)) {
+            ++*seed;
+            return true;
+        }
+        st_free(st);
+    }
+    return false;
+}
+
 static uint64_t brute_best(const struct inst *in, int fairness)
 {
     struct brute b = {.pb = &in->pb, .fairness = fairness, .best = UINT64_MAX};
@@ -217,7 +237,7 @@ static void test_exact_phase_matches_brute_force(void **state)
             continue;
         uint64_t before = st.breaks;
         bool takes = applies(&st, goal.fairness);
-        bool proven = exact_run(&st, &goal);
+        bool proven = exact_run(&st, &goal, NULL);
         assert_int_equal(proven, takes);
         if (!takes) {
             assert_int_equal(st.breaks, before);
@@ -257,17 +277,12 @@ static void pause_ms(long ms)
 static void test_exact_beside_hands_its_optimum_over(void **state)
 {
     uint32_t ran = 0, improved = 0;
-    for (uint64_t seed = 1; seed <= 3000 && ran < 100; seed++) {
-        struct inst in;
-        struct sstate st;
-        uint32_t fewest[MAXP];
-        struct search_goal goal;
-        if (!setup(seed, &in, &st, fewest, &goal))
-            continue;
-        if (!applies(&st, goal.fairness)) {
-            st_free(&st);
-            continue;
-        }
+    struct inst in;
+    struct sstate st;
+    uint32_t fewest[MAXP];
+    struct search_goal goal;
+    for (uint64_t seed = 1;
+         ran < 100 && next_taken(&seed, &in, &st, fewest, &goal);) {
         uint64_t before = st.breaks, best = brute_best(&in, goal.fairness);
         struct exact_job *job =
             exact_start(&st, &goal, st_now_ns() + 10000000000ull);
@@ -277,6 +292,11 @@ static void test_exact_beside_hands_its_optimum_over(void **state)
             pause_ms(1);
         assert_true(atomic_load(&goal.news->optimal));
         assert_int_equal(atomic_load(&goal.news->lower_bound), best);
+        /* A core, when the optimum is above the per-participant bounds. */
+        uint64_t sum = 0;
+        for (uint32_t p = 0; p < st.np; p++)
+            sum += fewest[p];
+        assert_int_equal(atomic_load(&goal.news->raised), best > sum);
         assert_int_equal(st.breaks, before);
         exact_finish(job, &st, &goal);
         assert_null(goal.news);
@@ -293,58 +313,194 @@ static void test_exact_beside_hands_its_optimum_over(void **state)
     assert_true(improved >= 5);
 }
 
-/* exact_finish stops a phase far from done (an event of 302 meetings
- * whose optimum takes seconds to find) at once rather than at its
+/* An event of 302 meetings whose optimum takes the exact phase seconds
+ * to find, every meeting booked, after a short search: the exact phase
+ * takes on only schedules with fewer breaks than participants. */
+struct long_event {
+    struct schedgen g;
+    struct sstate st;
+    uint32_t *fewest;
+    struct search_goal goal;
+};
+
+static void long_event_make(struct long_event *e)
+{
+    struct schedgen_opts o = {105, 78, 302, 22, 27, 0,   20,
+                              20,  0,  0,   0,  0,  true};
+    schedgen_make(&e->g, &o);
+    struct sstate *st = &e->st;
+    struct err err = {0};
+    assert_int_equal(st_init(st, &e->g.pb, &err), 0);
+    st->deadline_ns = UINT64_MAX;
+    book_greedy(st);
+    book_augment(st, st->nm);
+    assert_int_equal(st->booked, st->nm);
+    uint32_t *all = calloc(st->np, sizeof(uint32_t));
+    e->fewest = calloc(st->np, sizeof(uint32_t));
+    assert_non_null(all);
+    assert_non_null(e->fewest);
+    for (uint32_t p = 0; p < st->np; p++)
+        all[p] = st->adj_start[p + 1] - st->adj_start[p];
+    e->goal = (struct search_goal){
+        .fairness = 2, .upper_bound = st->nm, .fewest = e->fewest};
+    e->goal.breaks_lower_bound = sb_breaks_lower_bound(st, all, e->fewest);
+    free(all);
+    st->rng = 1;
+    st->deadline_ns = st_now_ns() + 200000000;
+    search_run(st, &e->goal);
+    st->stopped = false;
+    assert_true(st->breaks > e->goal.breaks_lower_bound);
+    assert_true(st->breaks < st->nactive);
+    assert_true(st_spread(st) <= (uint32_t)e->goal.fairness);
+}
+
+static void long_event_free(struct long_event *e)
+{
+    st_free(&e->st);
+    free(e->fewest);
+    schedgen_free(&e->g);
+}
+
+/* exact_finish stops a phase far from done at once rather than at its
  * deadline, and the caller keeps a schedule booking every meeting. */
 static void test_exact_finish_stops_a_long_phase(void **state)
 {
-    struct schedgen g;
-    struct schedgen_opts o = {105, 78, 302, 22, 27, 0,   20,
-                              20,  0,  0,   0,  0,  true};
-    schedgen_make(&g, &o);
-    struct sstate st;
-    struct err err = {0};
-    assert_int_equal(st_init(&st, &g.pb, &err), 0);
-    st.deadline_ns = UINT64_MAX;
-    book_greedy(&st);
-    book_augment(&st, st.nm);
-    assert_int_equal(st.booked, st.nm);
-    uint32_t *all = calloc(st.np, sizeof(uint32_t));
-    uint32_t *fewest = calloc(st.np, sizeof(uint32_t));
-    assert_non_null(all);
-    assert_non_null(fewest);
-    for (uint32_t p = 0; p < st.np; p++)
-        all[p] = st.adj_start[p + 1] - st.adj_start[p];
-    struct search_goal goal = {
-        .fairness = 2, .upper_bound = st.nm, .fewest = fewest};
-    goal.breaks_lower_bound = sb_breaks_lower_bound(&st, all, fewest);
-    /* A short search first: the exact phase takes on only schedules
-     * with fewer breaks than participants. */
-    st.rng = 1;
-    st.deadline_ns = st_now_ns() + 200000000;
-    search_run(&st, &goal);
-    st.stopped = false;
-    uint64_t before = st.breaks;
-    assert_true(before > goal.breaks_lower_bound);
-    assert_true(before < st.nactive);
-    assert_true(st_spread(&st) <= (uint32_t)goal.fairness);
-
+    struct long_event e;
+    long_event_make(&e);
+    uint64_t before = e.st.breaks;
     uint64_t t0 = st_now_ns();
-    struct exact_job *job = exact_start(&st, &goal, t0 + 20000000000ull);
+    struct exact_job *job = exact_start(&e.st, &e.goal, t0 + 20000000000ull);
     assert_non_null(job);
     pause_ms(50);
     uint64_t t1 = st_now_ns();
-    exact_finish(job, &st, &goal);
+    exact_finish(job, &e.st, &e.goal);
     double stop_ms = (double)(st_now_ns() - t1) / 1e6;
     print_message("stopped in %.1f ms\n", stop_ms);
     assert_true(stop_ms < 5000);
-    assert_int_equal(st.booked, st.nm);
-    assert_true(st.breaks <= before);
-    assert_true(goal.breaks_lower_bound <= st.breaks);
-    st_free(&st);
-    free(all);
-    free(fewest);
-    schedgen_free(&g);
+    assert_int_equal(e.st.booked, e.st.nm);
+    assert_true(e.st.breaks <= before);
+    assert_true(e.goal.breaks_lower_bound <= e.st.breaks);
+    long_event_free(&e);
+}
+
+/* A rival alone (the first's news quiet) either finds the optimum at the
+ * starting bound, or stops at its first core, the bound one higher and
+ * the schedule untouched. */
+static void test_exact_rival_proves_or_stops_at_its_first_core(void **state)
+{
+    uint32_t ran = 0, proven = 0, cored = 0;
+    struct inst in;
+    struct sstate st;
+    uint32_t fewest[MAXP];
+    struct search_goal goal;
+    for (uint64_t seed = 1;
+         ran < 200 && next_taken(&seed, &in, &st, fewest, &goal);) {
+        uint64_t before = st.breaks, bound = goal.breaks_lower_bound;
+        uint64_t sum = 0, best = brute_best(&in, goal.fairness);
+        for (uint32_t p = 0; p < st.np; p++)
+            sum += fewest[p];
+        struct exact_news quiet = {0};
+        struct exact_rival rival = {&quiet, 1};
+        if (exact_run(&st, &goal, &rival)) {
+            assert_int_equal(st.breaks, best);
+            assert_int_equal(goal.breaks_lower_bound, best);
+            check_feasible(&in, &st);
+            proven++;
+        } else {
+            assert_int_equal(st.breaks, before);
+            assert_int_equal(goal.breaks_lower_bound,
+                             sum + 1 > bound ? sum + 1 : bound);
+            assert_true(goal.breaks_lower_bound <= best);
+            cored++;
+        }
+        assert_false(atomic_load(&quiet.optimal) || atomic_load(&quiet.raised));
+        ran++;
+        st_free(&st);
+    }
+    print_message("ran %u proven %u cored %u\n", ran, proven, cored);
+    assert_true(proven >= 20);
+    assert_true(cored >= 10);
+}
+
+struct tell {
+    struct exact_news *news;
+    long after_ms;
+};
+
+/* Tells the rival that the first has the optimum. */
+static void *tell_optimal(void *arg)
+{
+    struct tell *t = arg;
+    pause_ms(t->after_ms);
+    atomic_store(&t->news->optimal, true);
+    return NULL;
+}
+
+/* A rival on an event that takes seconds stops when the first has
+ * answered (the optimum, or a core): at once when it already had,
+ * promptly when it does so later; stopped short of an answer, it leaves
+ * the schedule as it was. */
+static void test_exact_rival_stops_when_the_first_answers(void **state)
+{
+    struct long_event e;
+    long_event_make(&e);
+    uint64_t before = e.st.breaks;
+    e.st.deadline_ns = st_now_ns() + 20000000000ull;
+    for (int answer = 0; answer < 2; answer++) {
+        struct exact_news first = {0};
+        atomic_store(answer ? &first.raised : &first.optimal, true);
+        struct exact_rival rival = {&first, 1};
+        assert_false(exact_run(&e.st, &e.goal, &rival));
+        assert_int_equal(e.st.breaks, before);
+    }
+
+    struct exact_news first = {0};
+    struct exact_rival rival = {&first, 1};
+    struct tell tell = {&first, 50};
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, tell_optimal, &tell), 0);
+    uint64_t t0 = st_now_ns();
+    bool proven = exact_run(&e.st, &e.goal, &rival);
+    double later_ms = (double)(st_now_ns() - t0) / 1e6;
+    pthread_join(thread, NULL);
+    print_message("stopped in %.1f ms\n", later_ms);
+    assert_true(later_ms < 5000);
+    if (!proven)
+        assert_int_equal(e.st.breaks, before);
+    assert_true(e.st.breaks <= before);
+    assert_int_equal(e.st.booked, e.st.nm);
+    long_event_free(&e);
+}
+
+/* exact_race on the caller's thread beside the first: whichever answers,
+ * once the first is done too, exact_finish leaves the optimum. */
+static void test_exact_race_ends_at_the_optimum(void **state)
+{
+    uint32_t ran = 0;
+    struct inst in;
+    struct sstate st;
+    uint32_t fewest[MAXP];
+    struct search_goal goal;
+    for (uint64_t seed = 1;
+         ran < 100 && next_taken(&seed, &in, &st, fewest, &goal);) {
+        uint64_t best = brute_best(&in, goal.fairness);
+        struct exact_job *job =
+            exact_start(&st, &goal, st_now_ns() + 10000000000ull);
+        assert_non_null(job);
+        exact_race(job, &st, &goal);
+        /* Unless the rival had it, the first is left to finish. */
+        for (int k = 0; k < 10000 && st.breaks != best &&
+                        !atomic_load(&goal.news->optimal);
+             k++)
+            pause_ms(1);
+        exact_finish(job, &st, &goal);
+        assert_int_equal(st.breaks, best);
+        assert_int_equal(goal.breaks_lower_bound, best);
+        check_feasible(&in, &st);
+        ran++;
+        st_free(&st);
+    }
+    assert_true(ran >= 50);
 }
 
 int main(void)
@@ -353,6 +509,9 @@ int main(void)
         cmocka_unit_test(test_exact_phase_matches_brute_force),
         cmocka_unit_test(test_exact_beside_hands_its_optimum_over),
         cmocka_unit_test(test_exact_finish_stops_a_long_phase),
+        cmocka_unit_test(test_exact_rival_proves_or_stops_at_its_first_core),
+        cmocka_unit_test(test_exact_rival_stops_when_the_first_answers),
+        cmocka_unit_test(test_exact_race_ends_at_the_optimum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,9 +21,10 @@
  * 24 (measured). */
 #define EXACT_START_SHARE 0.03
 /* Share of the budget the search has before its thread races the exact
- * phase's first solve (exact_race): at 1 s, with 3%, 6%, 10% and 20%,
- * 66 / 250 was proven in 33 of 36 runs each time, 78 / 302 / 22 in 21,
- * 25, 27 and 24 (measured). */
+ * phase's first solve (exact_race): at 1 s, seeds 1 to 36, with 3%, 6%,
+ * 10% and 20%, 66 / 250 was proven in 33 runs each time, 78 / 302 / 22
+ * in 21, 25, 27 and 24 (measured on a first version; repeats spread by a
+ * few). */
 #define RACE_START_SHARE 0.1
 #define BUDGET_MAX_MS (366L * 24 * 3600 * 1000)
 

@@ -15,8 +15,8 @@
  * (the optimum was the bound), and its time varied several-fold with the
  * solver's seed. So once the search has had its share, exact_race puts
  * the search's thread on the same question with another seed, until
- * either solver answers: at 1 s, 66 / 250 was proven in 33 runs of 36
- * against 25, 78 / 302 / 22 in 27 against 18 (measured). A no (a core)
+ * either solver answers: at 1 s, 66 / 250 was proven in 60 runs of 72
+ * against 49, 78 / 302 / 22 in 51 against 33 (measured). A no (a core)
  * means the bound rises, as on the tight 78 / 302 / 12, where the
  * search's schedule is what gets reported: the search goes on then. */
 #include <pthread.h>

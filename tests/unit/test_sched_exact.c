@@ -201,21 +201,38 @@ static bool applies(const struct sstate *st, int fairness)
            st_spread(st) <= (uint32_t)fairness;
 }
 
-/* The next instance from *seed on that the exact phase takes on; false
- * when the seeds run out. */
-static bool next_taken(uint64_t *seed, struct inst *in, struct sstate *st,
-                       uint32_t *fewest, struct search_goal *goal)
+/* Instances the exact phase takes on, one after another (seed: the next
+ * to try). */
+struct taken {
+    uint64_t seed;
+    struct inst in;
+    struct sstate st;
+    uint32_t fewest[MAXP];
+    struct search_goal goal;
+};
+
+/* The next one; false when the seeds run out. */
+static bool next_taken(struct taken *t)
 {
-    for (; *seed <= 3000; ++*seed) {
-        if (!setup(*seed, in, st, fewest, goal))
+    for (; t->seed <= 3000; t->seed++) {
+        if (!setup(t->seed, &t->in, &t->st, t->fewest, &t->goal))
             continue;
-        if (applies(st, goal->fairness)) {
-            ++*seed;
+        if (applies(&t->st, t->goal.fairness)) {
+            t->seed++;
             return true;
         }
-        st_free(st);
+        st_free(&t->st);
     }
     return false;
+}
+
+/* The per-participant bounds' sum, where the exact phase starts. */
+static uint64_t sum_fewest(const struct taken *t)
+{
+    uint64_t sum = 0;
+    for (uint32_t p = 0; p < t->st.np; p++)
+        sum += t->fewest[p];
+    return sum;
 }
 
 static uint64_t brute_best(const struct inst *in, int fairness)
@@ -277,36 +294,31 @@ static void pause_ms(long ms)
 static void test_exact_beside_hands_its_optimum_over(void **state)
 {
     uint32_t ran = 0, improved = 0;
-    struct inst in;
-    struct sstate st;
-    uint32_t fewest[MAXP];
-    struct search_goal goal;
-    for (uint64_t seed = 1;
-         ran < 100 && next_taken(&seed, &in, &st, fewest, &goal);) {
-        uint64_t before = st.breaks, best = brute_best(&in, goal.fairness);
+    struct taken t = {.seed = 1};
+    while (ran < 100 && next_taken(&t)) {
+        uint64_t before = t.st.breaks,
+                 best = brute_best(&t.in, t.goal.fairness);
         struct exact_job *job =
-            exact_start(&st, &goal, st_now_ns() + 10000000000ull);
+            exact_start(&t.st, &t.goal, st_now_ns() + 10000000000ull);
         assert_non_null(job);
-        assert_non_null(goal.news);
-        for (int k = 0; k < 10000 && !atomic_load(&goal.news->optimal); k++)
+        assert_non_null(t.goal.news);
+        for (int k = 0; k < 10000 && !atomic_load(&t.goal.news->optimal); k++)
             pause_ms(1);
-        assert_true(atomic_load(&goal.news->optimal));
-        assert_int_equal(atomic_load(&goal.news->lower_bound), best);
+        assert_true(atomic_load(&t.goal.news->optimal));
+        assert_int_equal(atomic_load(&t.goal.news->lower_bound), best);
         /* A core, when the optimum is above the per-participant bounds. */
-        uint64_t sum = 0;
-        for (uint32_t p = 0; p < st.np; p++)
-            sum += fewest[p];
-        assert_int_equal(atomic_load(&goal.news->raised), best > sum);
-        assert_int_equal(st.breaks, before);
-        exact_finish(job, &st, &goal);
-        assert_null(goal.news);
-        assert_int_equal(st.breaks, best);
-        assert_int_equal(goal.breaks_lower_bound, best);
-        assert_true(st_spread(&st) <= (uint32_t)goal.fairness);
-        check_feasible(&in, &st);
+        assert_int_equal(atomic_load(&t.goal.news->raised),
+                         best > sum_fewest(&t));
+        assert_int_equal(t.st.breaks, before);
+        exact_finish(job, &t.st, &t.goal);
+        assert_null(t.goal.news);
+        assert_int_equal(t.st.breaks, best);
+        assert_int_equal(t.goal.breaks_lower_bound, best);
+        assert_true(st_spread(&t.st) <= (uint32_t)t.goal.fairness);
+        check_feasible(&t.in, &t.st);
         ran++;
         improved += best < before;
-        st_free(&st);
+        st_free(&t.st);
     }
     print_message("ran %u improved %u\n", ran, improved);
     assert_true(ran >= 50);
@@ -389,33 +401,28 @@ static void test_exact_finish_stops_a_long_phase(void **state)
 static void test_exact_rival_proves_or_stops_at_its_first_core(void **state)
 {
     uint32_t ran = 0, proven = 0, cored = 0;
-    struct inst in;
-    struct sstate st;
-    uint32_t fewest[MAXP];
-    struct search_goal goal;
-    for (uint64_t seed = 1;
-         ran < 200 && next_taken(&seed, &in, &st, fewest, &goal);) {
-        uint64_t before = st.breaks, bound = goal.breaks_lower_bound;
-        uint64_t sum = 0, best = brute_best(&in, goal.fairness);
-        for (uint32_t p = 0; p < st.np; p++)
-            sum += fewest[p];
+    struct taken t = {.seed = 1};
+    while (ran < 200 && next_taken(&t)) {
+        uint64_t before = t.st.breaks, bound = t.goal.breaks_lower_bound;
+        uint64_t sum = sum_fewest(&t),
+                 best = brute_best(&t.in, t.goal.fairness);
         struct exact_news quiet = {0};
         struct exact_rival rival = {&quiet, 1};
-        if (exact_run(&st, &goal, &rival)) {
-            assert_int_equal(st.breaks, best);
-            assert_int_equal(goal.breaks_lower_bound, best);
-            check_feasible(&in, &st);
+        if (exact_run(&t.st, &t.goal, &rival)) {
+            assert_int_equal(t.st.breaks, best);
+            assert_int_equal(t.goal.breaks_lower_bound, best);
+            check_feasible(&t.in, &t.st);
             proven++;
         } else {
-            assert_int_equal(st.breaks, before);
-            assert_int_equal(goal.breaks_lower_bound,
+            assert_int_equal(t.st.breaks, before);
+            assert_int_equal(t.goal.breaks_lower_bound,
                              sum + 1 > bound ? sum + 1 : bound);
-            assert_true(goal.breaks_lower_bound <= best);
+            assert_true(t.goal.breaks_lower_bound <= best);
             cored++;
         }
         assert_false(atomic_load(&quiet.optimal) || atomic_load(&quiet.raised));
         ran++;
-        st_free(&st);
+        st_free(&t.st);
     }
     print_message("ran %u proven %u cored %u\n", ran, proven, cored);
     assert_true(proven >= 20);
@@ -477,28 +484,24 @@ static void test_exact_rival_stops_when_the_first_answers(void **state)
 static void test_exact_race_ends_at_the_optimum(void **state)
 {
     uint32_t ran = 0;
-    struct inst in;
-    struct sstate st;
-    uint32_t fewest[MAXP];
-    struct search_goal goal;
-    for (uint64_t seed = 1;
-         ran < 100 && next_taken(&seed, &in, &st, fewest, &goal);) {
-        uint64_t best = brute_best(&in, goal.fairness);
+    struct taken t = {.seed = 1};
+    while (ran < 100 && next_taken(&t)) {
+        uint64_t best = brute_best(&t.in, t.goal.fairness);
         struct exact_job *job =
-            exact_start(&st, &goal, st_now_ns() + 10000000000ull);
+            exact_start(&t.st, &t.goal, st_now_ns() + 10000000000ull);
         assert_non_null(job);
-        exact_race(job, &st, &goal);
+        exact_race(job, &t.st, &t.goal);
         /* Unless the rival had it, the first is left to finish. */
-        for (int k = 0; k < 10000 && st.breaks != best &&
-                        !atomic_load(&goal.news->optimal);
+        for (int k = 0; k < 10000 && t.st.breaks != best &&
+                        !atomic_load(&t.goal.news->optimal);
              k++)
             pause_ms(1);
-        exact_finish(job, &st, &goal);
-        assert_int_equal(st.breaks, best);
-        assert_int_equal(goal.breaks_lower_bound, best);
-        check_feasible(&in, &st);
+        exact_finish(job, &t.st, &t.goal);
+        assert_int_equal(t.st.breaks, best);
+        assert_int_equal(t.goal.breaks_lower_bound, best);
+        check_feasible(&t.in, &t.st);
         ran++;
-        st_free(&st);
+        st_free(&t.st);
     }
     assert_true(ran >= 50);
 }

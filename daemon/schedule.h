@@ -133,8 +133,10 @@ void sched_params_default(struct sched_params *params);
  * fewer breaks than participants. It either finds a schedule with the
  * fewest breaks of any fair one, which replaces the search's, or raises
  * breaks_lower_bound to what it proved of fair schedules booking every
- * meeting; the search stops as soon as either settles the question. So
- * such a call can keep two cores busy.
+ * meeting; the search stops as soon as either settles the question. From
+ * 10% of the budget, while the exact phase still looks for a schedule at
+ * its starting bound, a second solver takes the search's thread and
+ * races it on that. So such a call can keep two cores busy.
  *
  * SCHED_STOP_PROVEN means: scheduled == upper_bound, spread within
  * fairness, and breaks == 0 or every meeting is booked with breaks ==

@@ -25,9 +25,11 @@ void lits_push(struct lits *l, int lit)
     l->v[l->n++] = lit;
 }
 
-void cnf_init(struct cnf *c, int seed, int (*stop)(void *), void *arg)
+void cnf_init(struct cnf *c, int seed, bool guided, int (*stop)(void *),
+              void *arg)
 {
     memset(c, 0, sizeof *c);
+    c->guided = guided;
     c->sat = ccadical_init();
     /* Options are taken only before the first clause. */
     ccadical_set_option(c->sat, "phase", 0);
@@ -58,7 +60,7 @@ int cnf_var(struct cnf *c, bool now)
         memset(c->flip + c->flip_cap, 0, cap - c->flip_cap);
         c->flip_cap = cap;
     }
-    c->flip[v] = now;
+    c->flip[v] = c->guided && now;
     return v;
 }
 

@@ -3,10 +3,11 @@
  * value, at-most-one and counting constraints, and solving under
  * assumptions. Used by the exact schedule phase (sched_exact.c).
  *
- * Each variable is created with the value it has in a known solution;
- * the solver's sign of such a variable is flipped and the solver told to
- * try false first, so its first guesses are that solution. Callers use
- * their own literals throughout; the mapping stays in here. */
+ * Each variable is created with the value it has in a known solution.
+ * A guided solver's sign of such a variable is flipped and the solver
+ * told to try false first, so its first guesses are that solution; an
+ * unguided one guesses false for every variable. Callers use their own
+ * literals throughout; the mapping stays in here. */
 #ifndef EM_SAT_CNF_H
 #define EM_SAT_CNF_H
 
@@ -35,11 +36,14 @@ struct cnf {
      * one, its tables grow thousands of times). */
     struct lits pending;
     uint64_t handed; /* literals handed over so far */
+    bool guided;     /* first guesses: the known solution, or all false */
 };
 
 /* stop(arg) is polled while solving; nonzero ends the solve (answer 0).
- * seed: the solver's random seed (0, its default). */
-void cnf_init(struct cnf *c, int seed, int (*stop)(void *), void *arg);
+ * seed: the solver's random seed (0, its default); guided: whether its
+ * first guesses are the known solution. */
+void cnf_init(struct cnf *c, int seed, bool guided, int (*stop)(void *),
+              void *arg);
 void cnf_free(struct cnf *c);
 
 /* A new variable, whose value in the known solution is `now`. */

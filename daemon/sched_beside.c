@@ -6,9 +6,9 @@
  * it, on a machine with a second core.
  *
  * The exact phase works on its own copy of the state, made from the
- * schedule at hand when it starts (the search's best so far: the
- * solver's first guesses, which matter), and shares only `news`
- * (atomics) with the search until exact_finish joins it.
+ * schedule at hand when it starts (the search's best so far: the breaks
+ * to beat), and shares only `news` (atomics) with the search until
+ * exact_finish joins it.
  *
  * Its first solve looks for a schedule at the bound of sched_lb.c. On
  * the events it proves within a second, that solve was the whole proof
@@ -16,7 +16,9 @@
  * solver's seed. So once the search has had its share, exact_race puts
  * the search's thread on the same question with another seed, until
  * either solver answers: at 1 s, 66 / 250 was proven in 60 runs of 72
- * against 49, 78 / 302 / 22 in 51 against 33 (measured). A no (a core)
+ * against 49, 78 / 302 / 22 in 51 against 33 (measured, when both
+ * solvers guessed the schedule first; now the first guesses all false
+ * and the rival the search's schedule: sched_exact.c). A no (a core)
  * means the bound rises, as on the tight 78 / 302 / 12, where the
  * search's schedule is what gets reported: the search goes on then. */
 #include <pthread.h>

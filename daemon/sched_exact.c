@@ -33,19 +33,19 @@
 /* Most x variables: an event of 300 meetings in 22 slots has 6,600 at
  * most; an expo's 30,000 meetings are far beyond what this can prove. */
 #define EXACT_VARS_MAX 60000
+/* Whether the first solver's first guesses are the schedule at hand
+ * rather than all false. Guessing false, at 1 s on 80 events of each
+ * shape (optimizer seed 1), 78 / 302 / 22 was proven in 42 against 30
+ * (with the rival guided as before), 66 / 250 in 44 against 43; on 40,
+ * 58 / 200 in 38 against 40; and 78 / 302 / 12 (event 106) at 10 s in 6
+ * runs of 6 against 3 (measured). Guessed false, the first's time hardly
+ * varies between runs on one event, so the rival keeps the schedule: it
+ * tries something else. */
+#define GUIDED_FIRST false
 /* Most clauses of the table counters made before the first solve: about
  * 100,000 on events of 300 meetings; on an event of 4,000 they would be
  * millions, costing seconds and hundreds of MB before the solver starts.
  * A build may set it (0 tries the counters made later on small events). */
-/* Whether the first solver's first guesses are the schedule at hand
- * rather than all false. Guessing false, at 1 s on 80 events of each
- * shape (optimizer seed 1), 78 / 302 / 22 was proven in 42 against 30
- * (with the rival guided as before), 66 / 250 in 44 against 43, smaller
- * ones the same; and 78 / 302 / 12 (event 106) at 10 s in 6 runs of 6
- * against 3 (measured). Guessed false, the first's time hardly varies
- * between runs on one event, so the rival keeps the schedule: it tries
- * something else. */
-#define GUIDED_FIRST false
 #ifndef TABLE_CLAUSES_UPFRONT
 #define TABLE_CLAUSES_UPFRONT 400000
 #endif

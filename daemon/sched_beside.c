@@ -100,7 +100,9 @@ void exact_finish(struct exact_job *job, struct sstate *st,
     free(job);
 }
 
-/* Seed of the rival's solver: any but the first's (0). */
+/* Seed of the rival's solver: any but the first's (0). Its first
+ * guesses are the search's schedule, where the first's are all false
+ * (GUIDED_FIRST in sched_exact.c): it tries something else. */
 #define RIVAL_SEED 1
 
 void exact_race(struct exact_job *job, struct sstate *st,
@@ -111,7 +113,7 @@ void exact_race(struct exact_job *job, struct sstate *st,
     /* Its own goal: the news is the first's to tell. */
     struct search_goal mine = *goal;
     mine.news = NULL;
-    struct exact_rival rival = {&job->news, RIVAL_SEED};
+    struct exact_rival rival = {&job->news, RIVAL_SEED, true};
     exact_run(st, &mine, &rival);
     if (mine.breaks_lower_bound > goal->breaks_lower_bound)
         goal->breaks_lower_bound = mine.breaks_lower_bound;

@@ -505,10 +505,8 @@ bool exact_run(struct sstate *st, struct search_goal *goal,
                        .news = goal->news,
                        .rival = rival,
                        .end_ns = st->deadline_ns};
-    /* The first solver guesses all false, its rival the schedule at hand
-     * (see GUIDED_FIRST). */
-    cnf_init(&md.c, rival ? rival->seed : 0, rival != NULL || GUIDED_FIRST,
-             stop_asked, &md);
+    cnf_init(&md.c, rival ? rival->seed : 0,
+             rival ? rival->guided : GUIDED_FIRST, stop_asked, &md);
     md.x = xcalloc(st->nm + 1, sizeof(int));
     md.u = xcalloc((size_t)st->np * md.S + 1, sizeof(int));
     md.r = xcalloc((size_t)st->np * md.S + 1, sizeof(int));

@@ -157,12 +157,14 @@ void search_run(struct sstate *st, struct search_goal *goal);
 bool search_proven(const struct sstate *st, const struct search_goal *goal);
 
 /* A second exact phase, racing the first (on its own thread) on the
- * first's first solve, with another seed: it stops when the first holds
- * the optimum or a core, and at its own first core (a schedule at the
- * starting bound was all it was for). */
+ * first's first solve, with another seed and its own first guesses
+ * (guided: the schedule at hand; else all false): it stops when the
+ * first holds the optimum or a core, and at its own first core (a
+ * schedule at the starting bound was all it was for). */
 struct exact_rival {
     struct exact_news *first;
     int seed;
+    bool guided;
 };
 
 /* sched_exact.c: exact_fits says whether the instance is small enough

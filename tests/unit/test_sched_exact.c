@@ -407,7 +407,7 @@ static void test_exact_rival_proves_or_stops_at_its_first_core(void **state)
         uint64_t sum = sum_fewest(&t),
                  best = brute_best(&t.in, t.goal.fairness);
         struct exact_news quiet = {0};
-        struct exact_rival rival = {&quiet, 1};
+        struct exact_rival rival = {&quiet, 1, true};
         if (exact_run(&t.st, &t.goal, &rival)) {
             assert_int_equal(t.st.breaks, best);
             assert_int_equal(t.goal.breaks_lower_bound, best);
@@ -450,13 +450,13 @@ static void test_exact_rival_stops_when_the_first_answers(void **state)
     for (int answer = 0; answer < 2; answer++) {
         struct exact_news first = {0};
         atomic_store(answer ? &first.raised : &first.optimal, true);
-        struct exact_rival rival = {&first, 1};
+        struct exact_rival rival = {&first, 1, true};
         assert_false(exact_run(&e.st, &e.goal, &rival));
         assert_int_equal(e.st.breaks, before);
     }
 
     struct exact_news first = {0};
-    struct exact_rival rival = {&first, 1};
+    struct exact_rival rival = {&first, 1, true};
     pthread_t thread;
     assert_int_equal(pthread_create(&thread, NULL, tell_optimal, &first), 0);
     uint64_t t0 = st_now_ns();

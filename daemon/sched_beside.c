@@ -20,7 +20,9 @@
  * solvers guessed the schedule first; now the first guesses all false
  * and the rival the search's schedule: sched_exact.c). A no (a core)
  * means the bound rises, as on the tight 78 / 302 / 12, where the
- * search's schedule is what gets reported: the search goes on then. */
+ * search's schedule is what gets reported: the search goes on then, as
+ * it does when the race has gone unanswered to its deadline (sched.c's
+ * RACE_END_SHARE). */
 #include <pthread.h>
 #include <stdlib.h>
 

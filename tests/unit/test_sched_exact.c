@@ -472,6 +472,36 @@ static void test_exact_rival_stops_when_the_first_answers(void **state)
     long_event_free(&e);
 }
 
+/* A rival the first leaves unanswered stops by its own deadline (where
+ * sched.c hands the search its thread back), stopped for the budget,
+ * which is what lets the search resume; short of an answer, the schedule
+ * is as it was. */
+static void test_exact_rival_stops_at_its_deadline(void **state)
+{
+    struct long_event e;
+    long_event_make(&e);
+    uint64_t before = e.st.breaks;
+    struct exact_news first = {0};
+    struct exact_rival rival = {&first, 1, true};
+    uint64_t t0 = st_now_ns(), deadline = t0 + 150000000;
+    e.st.deadline_ns = deadline;
+    bool proven = exact_run(&e.st, &e.goal, &rival);
+    double late_ms = ((double)st_now_ns() - (double)deadline) / 1e6;
+    print_message("%s, %.1f ms from the deadline\n",
+                  proven ? "proven" : "stopped", late_ms);
+    assert_true(late_ms < 500);
+    assert_true(e.st.deadline_ns == deadline);
+    if (proven) {
+        assert_int_equal(e.st.breaks, e.goal.breaks_lower_bound);
+    } else {
+        assert_true(e.st.stopped);
+        assert_int_equal(e.st.why, SCHED_STOP_BUDGET);
+        assert_int_equal(e.st.breaks, before);
+    }
+    assert_int_equal(e.st.booked, e.st.nm);
+    long_event_free(&e);
+}
+
 /* exact_race on the caller's thread beside the first: whichever answers,
  * once the first is done too, exact_finish leaves the optimum. */
 static void test_exact_race_ends_at_the_optimum(void **state)
@@ -507,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_exact_finish_stops_a_long_phase),
         cmocka_unit_test(test_exact_rival_proves_or_stops_at_its_first_core),
         cmocka_unit_test(test_exact_rival_stops_when_the_first_answers),
+        cmocka_unit_test(test_exact_rival_stops_at_its_deadline),
         cmocka_unit_test(test_exact_race_ends_at_the_optimum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,6 +58,12 @@ static double ms_since(uint64_t t0)
     return (double)(st_now_ns() - t0) / 1e6;
 }
 
+/* The moment `share` of the budget started at t0 is spent. */
+static uint64_t share_end(uint64_t t0, long budget_ms, double share)
+{
+    return t0 + (uint64_t)((double)budget_ms * share * 1e6);
+}
+
 /* Takes the deadline back to `end` after a phase stopped at an earlier
  * one; false when the caller cancelled or `end` has passed too. */
 static bool resume(struct sstate *st, uint64_t end)
@@ -73,9 +79,9 @@ static void augment(struct sstate *st, uint32_t upper_bound, uint64_t t0,
                     long budget_ms)
 {
     uint64_t deadline = st->deadline_ns;
-    uint64_t share = (uint64_t)((double)budget_ms * AUGMENT_SHARE * 1e6);
-    if (t0 + share < deadline)
-        st->deadline_ns = t0 + share;
+    uint64_t until = share_end(t0, budget_ms, AUGMENT_SHARE);
+    if (until < deadline)
+        st->deadline_ns = until;
     book_augment(st, upper_bound);
     resume(st, deadline);
 }
@@ -86,7 +92,7 @@ static bool search_share(struct sstate *st, struct search_goal *goal,
                          uint64_t t0, long budget_ms, double share,
                          uint64_t search_end)
 {
-    uint64_t until = t0 + (uint64_t)((double)budget_ms * share * 1e6);
+    uint64_t until = share_end(t0, budget_ms, share);
     if (until < search_end) {
         st->deadline_ns = until;
         search_run(st, goal);
@@ -113,8 +119,7 @@ static struct exact_job *search_then_exact(struct sstate *st,
     struct exact_job *job = exact_start(st, goal, search_end);
     if (job &&
         search_share(st, goal, t0, budget_ms, RACE_START_SHARE, search_end)) {
-        uint64_t race_end =
-            t0 + (uint64_t)((double)budget_ms * RACE_END_SHARE * 1e6);
+        uint64_t race_end = share_end(t0, budget_ms, RACE_END_SHARE);
         if (race_end < st->deadline_ns)
             st->deadline_ns = race_end;
         exact_race(job, st, goal);
